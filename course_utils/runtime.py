@@ -1,0 +1,70 @@
+"""Run-time helpers shared by every notebook: fast mode, device and seeding.
+
+Taught in notebooks/00_setup... and used at the top of every notebook.
+"""
+
+import os
+import random
+
+import numpy as np
+import torch
+
+FAST_MODE_VARIABLE = "COURSE_FAST_MODE"
+
+
+def is_fast_mode():
+    """True when the course runs in fast mode (the test run sets ``COURSE_FAST_MODE=1``).
+
+    Fast mode shrinks data and epochs so that every notebook runs in a minute or two
+    on a 2-core CPU; the default mode gives the real results reported in README.md.
+    Any of ``1``, ``true``, ``yes`` (any case) switches it on; unset, ``0`` or empty leave it off.
+
+    Raises
+    ------
+    ValueError
+        if the variable holds something else (a typo should not silently give the slow mode).
+    """
+    value = os.environ.get(FAST_MODE_VARIABLE, "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes"):
+        return True
+    raise ValueError(
+        f"{FAST_MODE_VARIABLE}={os.environ[FAST_MODE_VARIABLE]!r} is not understood: "
+        "set it to 1 (fast mode) or 0 / unset it (default mode).")
+
+
+def get_device():
+    """The best available torch device: CUDA, then Apple MPS, then CPU.
+
+    Returns
+    -------
+    device : torch.device
+    """
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def seed_everything(seed):
+    """Seed Python, NumPy and PyTorch so that a notebook gives the same numbers when rerun.
+
+    Parameters
+    ----------
+    seed : int, >= 0
+
+    Returns
+    -------
+    generator : torch.Generator seeded with ``seed`` (pass it to a DataLoader for a reproducible shuffle)
+    """
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    random.seed(int(seed))
+    np.random.seed(int(seed))
+    torch.manual_seed(int(seed))
+    generator = torch.Generator()
+    generator.manual_seed(int(seed))
+    return generator

@@ -1,0 +1,41 @@
+"""Notebooks are committed with their outputs cleared, and follow the course's rules.
+
+Why cleared: training notebooks cannot give byte-stable outputs, nbval runs them with --nbval-lax
+(correctness is carried by assert cells), and cleared notebooks keep diffs readable and free of
+absolute paths from the author's machine.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOK_PATH_L = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+
+
+def _code_cells(path):
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    return [cell for cell in notebook["cells"] if cell["cell_type"] == "code"], notebook
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PATH_L, ids=lambda p: p.name)
+def test_notebook_is_committed_clean(path):
+    code_cell_l, notebook = _code_cells(path)
+    assert notebook["cells"][0]["cell_type"] == "markdown", f"{path.name} must open with what it teaches"
+    assert re.match(r"\d\d_", path.name), f"{path.name}: notebooks are numbered, e.g. 03_dataset.ipynb"
+    all_source = ""
+    for i, cell in enumerate(code_cell_l):
+        source = "".join(cell["source"])
+        all_source += source
+        assert cell.get("outputs", []) == [], f"{path.name} cell {i}: clear the outputs"
+        assert cell.get("execution_count") is None, f"{path.name} code cell {i}: clear execution counts"
+        assert not re.search(r"^\s*[!%]\s*pip\s+install", source, re.M), f"{path.name} cell {i}: pip install"
+        assert not re.search(r"/(work|home|root|Users)/", source), f"{path.name} cell {i}: absolute path"
+    assert "course_utils" in all_source, f"{path.name} must import course_utils"
+
+
+def test_notebook_numbers_are_unique():
+    number_l = [path.name[:2] for path in NOTEBOOK_PATH_L]
+    assert len(number_l) == len(set(number_l)), f"two notebooks share a number: {number_l}"

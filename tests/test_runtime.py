@@ -1,0 +1,54 @@
+import numpy as np
+import pytest
+import torch
+
+from course_utils import runtime
+
+
+def test_fast_mode_is_on_during_the_test_run():
+    # conftest.py sets COURSE_FAST_MODE=1 unless the caller chose a mode
+    assert runtime.is_fast_mode() in (True, False)
+
+
+@pytest.mark.parametrize("value, expected", [("1", True), ("true", True), ("YES", True),
+                                             ("0", False), ("", False), ("no", False)])
+def test_fast_mode_values(monkeypatch, value, expected):
+    monkeypatch.setenv(runtime.FAST_MODE_VARIABLE, value)
+    assert runtime.is_fast_mode() is expected
+
+
+def test_fast_mode_unset_is_default_mode(monkeypatch):
+    monkeypatch.delenv(runtime.FAST_MODE_VARIABLE, raising=False)
+    assert runtime.is_fast_mode() is False
+
+
+def test_fast_mode_rejects_a_typo(monkeypatch):
+    monkeypatch.setenv(runtime.FAST_MODE_VARIABLE, "fsat")
+    with pytest.raises(ValueError, match="COURSE_FAST_MODE='fsat'"):
+        runtime.is_fast_mode()
+
+
+def test_get_device_returns_a_usable_device():
+    device = runtime.get_device()
+    assert isinstance(device, torch.device)
+    assert torch.ones(2, device=device).sum().item() == 2
+
+
+def test_get_device_falls_back_to_cpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert runtime.get_device() == torch.device("cpu")
+
+
+def test_seed_everything_makes_draws_repeatable():
+    runtime.seed_everything(3)
+    first = (np.random.rand(), torch.rand(1).item())
+    generator = runtime.seed_everything(3)
+    assert (np.random.rand(), torch.rand(1).item()) == first
+    assert isinstance(generator, torch.Generator)
+
+
+@pytest.mark.parametrize("bad_seed", [-1, 1.5, "3", True])
+def test_seed_everything_rejects_bad_seeds(bad_seed):
+    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+        runtime.seed_everything(bad_seed)
