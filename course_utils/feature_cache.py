@@ -1,0 +1,141 @@
+"""Compute a feature once for every track of a dataset and keep it in an HDF5 feature file.
+
+The cache file's name and attributes carry the feature parameters and a fingerprint of the audio
+file, so a changed parameter or a rebuilt dataset gives a new cache, never stale data. Files are
+written to a temporary name and renamed when complete: an interrupted run leaves nothing that a
+later run takes for a finished cache.
+
+Taught in notebooks/03_dataset.ipynb (where to compute features: on the fly, in memory, on disk).
+"""
+
+import hashlib
+import json
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import h5py
+import numpy as np
+from tqdm.auto import tqdm
+
+from course_utils import feature
+from course_utils.audio_store import open_audio_file, read_audio
+
+# Bump when the feature code changes its values: every existing cache is then recomputed.
+FEATURE_CODE_VERSION = 1
+# Keys of the 'feature' config section that do not change the feature values.
+_NOT_FEATURE_KEYS = ("patch_L_frame", "patch_STEP_frame")
+
+
+def feature_param_dict(param_feature):
+    """The parameters that define a feature's values, as a plain dict (patch settings left out)."""
+    if not isinstance(param_feature, dict):
+        param_feature = {key: getattr(param_feature, key) for key in vars(param_feature)}
+    return {key: value for key, value in param_feature.items() if key not in _NOT_FEATURE_KEYS}
+
+
+def _audio_fingerprint(hdf5_audio_file):
+    stat = os.stat(hdf5_audio_file)
+    return f"{stat.st_size}-{stat.st_mtime_ns}"
+
+
+def cache_file_name(hdf5_audio_file, param_feature, cache_dir=None):
+    """Path of the feature file for this audio file and these parameters.
+
+    ``<cache_dir>/<audio file stem>_feat-<type>-<10 hex digits of the parameters' hash>.hdf5``;
+    ``cache_dir`` defaults to the audio file's folder.
+    """
+    param_d = feature_param_dict(param_feature)
+    param_json = json.dumps({"params": param_d, "version": FEATURE_CODE_VERSION}, sort_keys=True)
+    digest = hashlib.sha256(param_json.encode("utf-8")).hexdigest()[:10]
+    audio_path = Path(hdf5_audio_file)
+    folder = Path(cache_dir) if cache_dir is not None else audio_path.parent
+    return folder / f"{audio_path.stem}_feat-{param_d.get('type', 'unknown')}-{digest}.hdf5"
+
+
+def _compute_one(hdf5_audio_file, key, param_d):
+    """Worker: read one track and compute its feature (runs in a separate process)."""
+    with open_audio_file(hdf5_audio_file) as audio_fid:
+        audio_v, sr_hz = read_audio(audio_fid, key, hdf5_audio_file)
+    try:
+        data, time_sec_v = feature.f_get_feature(audio_v, sr_hz, param_d)
+    except ValueError as error:
+        raise ValueError(f"{hdf5_audio_file}, track '{key}': {error}") from None
+    return key, data, time_sec_v
+
+
+def _is_complete(cache_path, param_json, fingerprint, key_l):
+    try:
+        with h5py.File(cache_path, "r") as cache_fid:
+            return (cache_fid.attrs.get("params_json") == param_json
+                    and cache_fid.attrs.get("audio_fingerprint") == fingerprint
+                    and all(key in cache_fid for key in key_l))
+    except OSError:
+        return False
+
+
+def f_cache_features(hdf5_audio_file, param_feature, key_l=None, cache_dir=None, n_workers=1):
+    """Compute the feature of every track (or of ``key_l``) once and store it in an HDF5 feature file.
+
+    Parameters
+    ----------
+    hdf5_audio_file : str or Path, the ``<name>_audio.hdf5`` file
+    param_feature : dict or attribute object, the ``feature`` section of a config (``type`` + its keys)
+    key_l : list of str or None, the tracks to compute (None: every track of the file)
+    cache_dir : str or Path or None, where to write (None: beside the audio file)
+    n_workers : int, processes computing in parallel (on 2 cores, 2 helps for HCQT; 1: no pool)
+
+    Returns
+    -------
+    cache_path : Path of the feature file; in it, for each track key, a group with ``X``
+        (the feature, float32, (C, F, T) or (1, T)) and ``time_sec_v`` (T,)
+    """
+    hdf5_audio_file = Path(hdf5_audio_file)
+    param_d = feature_param_dict(param_feature)
+    param_json = json.dumps({"params": param_d, "version": FEATURE_CODE_VERSION}, sort_keys=True)
+    with open_audio_file(hdf5_audio_file) as audio_fid:
+        all_key_l = list(audio_fid.keys())
+    if key_l is None:
+        key_l = all_key_l
+    missing_l = [key for key in key_l if key not in all_key_l]
+    if missing_l:
+        raise KeyError(f"{hdf5_audio_file}: no audio for tracks {missing_l[:5]} (of {len(missing_l)} missing)")
+
+    cache_path = cache_file_name(hdf5_audio_file, param_d, cache_dir)
+    fingerprint = _audio_fingerprint(hdf5_audio_file)
+    if cache_path.exists() and _is_complete(cache_path, param_json, fingerprint, key_l):
+        return cache_path
+
+    cache_path.parent.mkdir(parents=True, exist_ok=True)
+    partial_path = cache_path.with_name(cache_path.name + ".partial")
+    with h5py.File(partial_path, "w") as cache_fid:
+        cache_fid.attrs["params_json"] = param_json
+        cache_fid.attrs["audio_fingerprint"] = fingerprint
+        cache_fid.attrs["audio_file"] = hdf5_audio_file.name
+        progress = tqdm(total=len(key_l), desc=f"{param_d.get('type')} features", unit="track")
+        if n_workers <= 1:
+            result_iter = (_compute_one(hdf5_audio_file, key, param_d) for key in key_l)
+            _store_all(cache_fid, result_iter, progress)
+        else:
+            with ProcessPoolExecutor(max_workers=n_workers) as pool:
+                result_iter = pool.map(_compute_one, [hdf5_audio_file] * len(key_l), key_l,
+                                       [param_d] * len(key_l), chunksize=4)
+                _store_all(cache_fid, result_iter, progress)
+        progress.close()
+    os.replace(partial_path, cache_path)
+    return cache_path
+
+
+def _store_all(cache_fid, result_iter, progress):
+    for key, data, time_sec_v in result_iter:
+        group = cache_fid.create_group(key)
+        group.create_dataset("X", data=data.astype(np.float32), compression="lzf")
+        group.create_dataset("time_sec_v", data=time_sec_v)
+        progress.update(1)
+
+
+def f_read_cached_feature(cache_fid, key, cache_path="<feature file>"):
+    """One track's feature from an open feature file: ``(X, time_sec_v)`` as numpy arrays."""
+    if key not in cache_fid:
+        raise KeyError(f"{cache_path}: no feature for track '{key}'; run f_cache_features for it")
+    return cache_fid[key]["X"][()], cache_fid[key]["time_sec_v"][()]

@@ -1,0 +1,120 @@
+"""course_utils.feature_cache and course_utils.audio_store on small hand-made HDF5 files."""
+
+import h5py
+import numpy as np
+import pytest
+
+from course_utils import feature, feature_cache
+from course_utils.audio_store import open_audio_file, read_audio
+
+from .helpers import SR_HZ, sine_track, write_audio_hdf5
+
+PARAM_LMS = {"type": "lms", "nb_band": 64, "L_n": 1024, "STEP_n": 512, "patch_L_frame": 16,
+             "patch_STEP_frame": 8}
+
+
+@pytest.fixture
+def audio_file(tmp_path):
+    track_d = {f"track{i}.wav": sine_track(1.0 + i * 0.5, 220 * (i + 1)) for i in range(3)}
+    return write_audio_hdf5(tmp_path / "toy_audio.hdf5", track_d, as_int16=True)
+
+
+def test_read_audio_scales_int16(audio_file):
+    with open_audio_file(audio_file) as fid:
+        audio_v, sr_hz = read_audio(fid, "track0.wav", audio_file)
+    assert sr_hz == SR_HZ and audio_v.dtype == np.float32
+    assert 0.29 < np.abs(audio_v).max() <= 0.31
+
+
+def test_read_audio_missing_track_names_file_and_key(audio_file):
+    with open_audio_file(audio_file) as fid, pytest.raises(KeyError, match="no audio for track 'nope.wav'"):
+        read_audio(fid, "nope.wav", audio_file)
+
+
+def test_read_audio_rejects_nan_and_stereo(tmp_path):
+    path = tmp_path / "bad_audio.hdf5"
+    with h5py.File(path, "w") as fid:
+        fid.create_dataset("nan.wav", data=np.array([0, np.nan], np.float32)).attrs["sr_hz"] = SR_HZ
+        fid.create_dataset("stereo.wav", data=np.zeros((2, 10), np.float32)).attrs["sr_hz"] = SR_HZ
+        fid.create_dataset("no_sr.wav", data=np.zeros(10, np.float32))
+    with open_audio_file(path) as fid:
+        with pytest.raises(ValueError, match="'nan.wav' holds NaN"):
+            read_audio(fid, "nan.wav", path)
+        with pytest.raises(ValueError, match="'stereo.wav' has shape"):
+            read_audio(fid, "stereo.wav", path)
+        with pytest.raises(KeyError, match="no 'sr_hz' attribute"):
+            read_audio(fid, "no_sr.wav", path)
+
+
+def test_open_missing_or_truncated_file(tmp_path, audio_file):
+    with pytest.raises(FileNotFoundError, match="python -m course_utils.data build"):
+        open_audio_file(tmp_path / "absent_audio.hdf5")
+    truncated = tmp_path / "truncated_audio.hdf5"
+    truncated.write_bytes(audio_file.read_bytes()[:1000])
+    with pytest.raises(OSError, match="truncated"):
+        open_audio_file(truncated)
+
+
+def test_cache_holds_the_same_values_as_direct_computation(audio_file, tmp_path):
+    cache_path = feature_cache.f_cache_features(audio_file, PARAM_LMS, cache_dir=tmp_path / "cache")
+    with open_audio_file(audio_file) as audio_fid, h5py.File(cache_path, "r") as cache_fid:
+        assert sorted(cache_fid.keys()) == ["track0.wav", "track1.wav", "track2.wav"]
+        audio_v, sr_hz = read_audio(audio_fid, "track2.wav")
+        expected_3m, expected_time_v = feature.f_get_lms(audio_v, sr_hz, PARAM_LMS)
+        data_3m, time_sec_v = feature_cache.f_read_cached_feature(cache_fid, "track2.wav")
+    np.testing.assert_array_equal(data_3m, expected_3m)
+    np.testing.assert_array_equal(time_sec_v, expected_time_v)
+
+
+def test_cache_is_reused_and_patch_settings_do_not_matter(audio_file):
+    first = feature_cache.f_cache_features(audio_file, PARAM_LMS)
+    mtime_ns = first.stat().st_mtime_ns
+    second = feature_cache.f_cache_features(audio_file, dict(PARAM_LMS, patch_L_frame=32))
+    assert second == first and second.stat().st_mtime_ns == mtime_ns
+
+
+def test_changed_parameter_gives_a_new_cache(audio_file):
+    first = feature_cache.f_cache_features(audio_file, PARAM_LMS)
+    second = feature_cache.f_cache_features(audio_file, dict(PARAM_LMS, nb_band=32))
+    assert first != second
+    with h5py.File(second, "r") as fid:
+        assert fid["track0.wav"]["X"].shape[1] == 32
+
+
+def test_rebuilt_audio_invalidates_the_cache(audio_file):
+    first = feature_cache.f_cache_features(audio_file, PARAM_LMS)
+    write_audio_hdf5(audio_file, {"track0.wav": sine_track(2.0, 880)})  # same name, new content
+    second = feature_cache.f_cache_features(audio_file, PARAM_LMS)
+    assert second == first
+    with h5py.File(second, "r") as fid:
+        assert list(fid.keys()) == ["track0.wav"]
+
+
+def test_interrupted_cache_is_not_taken_for_complete(audio_file):
+    path = feature_cache.cache_file_name(audio_file, PARAM_LMS)
+    path.write_bytes(b"half-written")  # what a crash mid-write could leave
+    result = feature_cache.f_cache_features(audio_file, PARAM_LMS)
+    with h5py.File(result, "r") as fid:
+        assert len(fid.keys()) == 3
+    assert not list(audio_file.parent.glob("*.partial"))
+
+
+def test_parallel_workers_give_the_same_file_content(audio_file, tmp_path):
+    serial = feature_cache.f_cache_features(audio_file, PARAM_LMS, cache_dir=tmp_path / "serial")
+    parallel = feature_cache.f_cache_features(audio_file, PARAM_LMS, cache_dir=tmp_path / "parallel",
+                                              n_workers=2)
+    with h5py.File(serial, "r") as fid_a, h5py.File(parallel, "r") as fid_b:
+        for key in fid_a:
+            np.testing.assert_array_equal(fid_a[key]["X"][()], fid_b[key]["X"][()])
+
+
+def test_track_too_short_for_a_feature_names_the_track(tmp_path):
+    path = write_audio_hdf5(tmp_path / "short_audio.hdf5", {"ok.wav": sine_track(1.0, 440),
+                                                             "bad.wav": np.zeros(0, np.float32)})
+    with pytest.raises(ValueError, match="track 'bad.wav': audio_v is empty"):
+        feature_cache.f_cache_features(path, PARAM_LMS)
+
+
+def test_unknown_track_key_is_an_error(audio_file):
+    with pytest.raises(KeyError, match="no audio for tracks"):
+        feature_cache.f_cache_features(audio_file, PARAM_LMS, key_l=["track0.wav", "ghost.wav"])
