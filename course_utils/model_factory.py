@@ -1,0 +1,375 @@
+"""A whole PyTorch model from a YAML file: ``NetModel(config, current_input_dim)``.
+
+A model file lists blocks of sequentials of layers, each layer written ``[Type, params]``::
+
+    model:
+        name: TagCNN
+        block_l:
+        - sequential_l:
+            - layer_l:
+                - [BatchNorm2d, {num_features: -1}]
+                - [Conv2d, {in_channels: -1, out_channels: 64, kernel_size: [5, 5], padding: same}]
+                - [Activation, ReLU]
+
+A parameter ``-1`` is inferred from the incoming tensor: ``NetModel`` passes a real tensor through each
+layer as it builds it, so every shape is known without hand-written formulas, and a layer that cannot
+take its input is reported with its path (``block_l[0].sequential_l[0].layer_l[1]``) when the model is
+built, not in the middle of training. Layer types come from an explicit registry: the course layers of
+``course_utils.layers`` plus an allow-list of ``torch.nn`` classes; YAML is read with ``yaml.safe_load``.
+
+Taught in notebooks/04_model_from_yaml.ipynb.
+"""
+
+import difflib
+import inspect
+from types import SimpleNamespace
+
+import torch
+import yaml
+from torch import nn
+
+from course_utils import layers
+
+
+class ConfigError(ValueError):
+    """A configuration (YAML) file or dict that cannot be turned into what it describes."""
+
+
+# --- the registry ---------------------------------------------------------------------------------
+
+TORCH_LAYER_D = {name: getattr(nn, name) for name in (
+    "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d",
+    "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
+    "Linear", "Dropout", "Dropout2d", "Flatten", "Identity", "Upsample")}
+COURSE_LAYER_D = {name: getattr(layers, name) for name in (
+    "BatchNorm1dT", "Squeeze", "UnSqueeze", "Permute", "Mean", "Max", "AutoPoolWeightSplit", "SoftmaxWeight",
+    "LSTMlast", "LSTMall", "SincNet", "Conv1dTCN", "Conv2dRes", "Conv2dNext", "Conv2dDS", "DoubleChannel")}
+ACTIVATION_D = {name: getattr(nn, name) for name in (
+    "ReLU", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU", "Tanh", "Sigmoid", "Softplus", "Softmax",
+    "LogSoftmax", "Identity")}
+SPECIAL_TYPES = ("Activation", "StoreAs", "CatWith")
+REGISTRY = sorted([*TORCH_LAYER_D, *COURSE_LAYER_D, *SPECIAL_TYPES])
+
+# Parameters that may be -1, and how each is read from the incoming tensor X.
+INFERABLE_D = {
+    "in_channels": lambda X, layer_type: X.shape[1],
+    "num_features": lambda X, layer_type: X.shape[-1] if layer_type == "BatchNorm1dT" else X.shape[1],
+    "in_features": lambda X, layer_type: X.shape[-1],
+    "normalized_shape": lambda X, layer_type: list(X.shape[1:]),
+    "input_size": lambda X, layer_type: X.shape[-1],
+}
+# Layers whose parameters are entirely inferred (YAML params: empty).
+_AUTO_PARAM_D = {"AutoPoolWeightSplit": lambda X: {"n_channels": X.shape[1]},
+                 "SoftmaxWeight": lambda X: {"n_channels": X.shape[1]}}
+
+
+class StoreAs(nn.Module):
+    """Keep the current tensor under ``key`` (for a later ``CatWith``: U-Net skip connections)."""
+
+    def __init__(self, key):
+        super().__init__()
+        self.key = key
+
+    def extra_repr(self):
+        return f"key={self.key!r}"
+
+
+class CatWith(nn.Module):
+    """Concatenate the tensor stored under ``key`` to the current one on the channel axis (dim 1)."""
+
+    def __init__(self, key):
+        super().__init__()
+        self.key = key
+
+    def extra_repr(self):
+        return f"key={self.key!r}"
+
+
+# --- building one layer ---------------------------------------------------------------------------
+
+
+def to_plain(config):
+    """A config as plain Python types (dicts, lists, ...), whether given as dicts or as namespaces."""
+    if isinstance(config, SimpleNamespace):
+        return {key: to_plain(value) for key, value in vars(config).items()}
+    if isinstance(config, dict):
+        return {key: to_plain(value) for key, value in config.items()}
+    if isinstance(config, (list, tuple)):
+        return [to_plain(value) for value in config]
+    return config
+
+
+def _closest(name, candidate_l):
+    """' Did you mean ...?' with the closest valid name (case-insensitive), or '' if none is close."""
+    lower_d = {candidate.lower(): candidate for candidate in candidate_l}
+    match_l = difflib.get_close_matches(str(name).lower(), list(lower_d), n=1)
+    return f" Did you mean '{lower_d[match_l[0]]}'?" if match_l else ""
+
+
+def _parse_layer_spec(spec, path):
+    """``[Type, params]`` -> (type name, params dict or string); params 'empty' or absent -> {}."""
+    if not isinstance(spec, (list, tuple)) or not 1 <= len(spec) <= 2 or not isinstance(spec[0], str):
+        raise ConfigError(f"{path}: a layer is written [Type, params] (e.g. [Conv2d, {{out_channels: 32}}]), "
+                          f"got {spec!r}")
+    layer_type = spec[0]
+    params = spec[1] if len(spec) == 2 else None
+    if params is None or params == "empty" or params == {}:
+        params = {}
+    if layer_type not in REGISTRY:
+        raise ConfigError(f"{path}: unknown layer type '{layer_type}'.{_closest(layer_type, REGISTRY)} "
+                          f"Valid types: {', '.join(REGISTRY)}")
+    return layer_type, params
+
+
+def _check_param_names(layer_class, params, layer_type, path):
+    accepted_l = [name for name in inspect.signature(layer_class).parameters if name not in ("self", "args", "kwargs")]
+    for name in params:
+        if name not in accepted_l:
+            raise ConfigError(f"{path}: {layer_type} has no parameter '{name}'.{_closest(name, accepted_l)} "
+                              f"Its parameters: {', '.join(accepted_l)}")
+
+
+def _resolve_inferred(params, X, layer_type, path):
+    """Replace every -1 by the value read from the incoming tensor X."""
+    resolved_d = {}
+    for name, value in params.items():
+        if value == -1 or value == [-1]:
+            if name not in INFERABLE_D:
+                raise ConfigError(f"{path}: {layer_type} parameter '{name}: -1' cannot be inferred; only "
+                                  f"{', '.join(INFERABLE_D)} can be -1. Give '{name}' a value.")
+            value = INFERABLE_D[name](X, layer_type)
+        resolved_d[name] = value
+    return resolved_d
+
+
+def build_layer(spec, X, path="layer"):
+    """Build the module of one ``[Type, params]`` spec for the incoming tensor X (used for -1 values).
+
+    Returns
+    -------
+    module : nn.Module
+    type_label : str, e.g. 'Conv2d' or 'Activation(ReLU)', for printed tables
+    """
+    layer_type, params = _parse_layer_spec(spec, path)
+    if layer_type == "Activation":
+        name = params if isinstance(params, str) else (params.get("name") if isinstance(params, dict) else None)
+        if name not in ACTIVATION_D:
+            raise ConfigError(f"{path}: unknown activation {name!r}.{_closest(name, list(ACTIVATION_D))} "
+                              f"Valid activations: {', '.join(ACTIVATION_D)}")
+        kwargs = {k: v for k, v in params.items() if k != "name"} if isinstance(params, dict) else {}
+        if name in ("Softmax", "LogSoftmax"):
+            kwargs.setdefault("dim", 1)
+        _check_param_names(ACTIVATION_D[name], kwargs, f"Activation {name}", path)
+        return ACTIVATION_D[name](**kwargs), f"Activation({name})"
+    if layer_type in ("StoreAs", "CatWith"):
+        key = params.get("key") if isinstance(params, dict) else params
+        if not isinstance(key, str) or not key:
+            raise ConfigError(f"{path}: {layer_type} takes a key name, e.g. [{layer_type}, E64]; got {params!r}")
+        return (StoreAs if layer_type == "StoreAs" else CatWith)(key), f"{layer_type}({key})"
+    if not isinstance(params, dict):
+        raise ConfigError(f"{path}: the parameters of {layer_type} must be a mapping such as "
+                          f"{{name: value}}, got {params!r}")
+    layer_class = TORCH_LAYER_D.get(layer_type) or COURSE_LAYER_D[layer_type]
+    params = dict(params)
+    if layer_type in _AUTO_PARAM_D:
+        if params:
+            raise ConfigError(f"{path}: {layer_type} takes no parameters (its size is inferred); use "
+                              f"[{layer_type}, empty]")
+        params = _AUTO_PARAM_D[layer_type](X)
+    _check_param_names(layer_class, params, layer_type, path)
+    params = _resolve_inferred(params, X, layer_type, path)
+    try:
+        return layer_class(**params), layer_type
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise ConfigError(f"{path}: cannot build {layer_type} with {params}: {error}") from None
+
+
+# --- the model ------------------------------------------------------------------------------------
+
+
+def _apply_layer(module, X, store_d, path):
+    """One step of the forward pass; StoreAs / CatWith read and write ``store_d``."""
+    if isinstance(module, StoreAs):
+        store_d[module.key] = X
+        return X
+    if isinstance(module, CatWith):
+        if module.key not in store_d:
+            raise ConfigError(f"{path}: CatWith '{module.key}' but nothing was stored under that key before; "
+                              f"add [StoreAs, {module.key}] earlier (stored keys: {sorted(store_d) or 'none'})")
+        stored = store_d[module.key]
+        if stored.dim() != X.dim() or stored.shape[0] != X.shape[0] or stored.shape[2:] != X.shape[2:]:
+            raise ConfigError(f"{path}: CatWith '{module.key}' cannot concatenate on the channel axis: stored "
+                              f"shape {list(stored.shape)}, current shape {list(X.shape)}; all sizes but "
+                              "axis 1 must be equal")
+        return torch.cat([X, stored], dim=1)
+    return module(X)
+
+
+class NetModel(nn.Module):
+    """A model built entirely from the ``model`` section of a config (see the module docstring).
+
+    Parameters
+    ----------
+    config : dict or namespace with ``model.block_l`` (or the ``model`` section itself); never modified
+    current_input_dim : list of int, input shape including the batch axis, e.g. [B, 6, 216, 64]
+
+    Attributes
+    ----------
+    name : str, the config's model name
+    output_dim : list of int, output shape for ``current_input_dim``
+    block_l : nn.ModuleList of ModuleList (sequential_l) of ModuleList (layer_l): parameter names in a
+        state_dict read ``block_l.0.sequential_l.1.layer_l.3.weight``.
+
+    Taught in notebooks/04_model_from_yaml.ipynb.
+    """
+
+    def __init__(self, config, current_input_dim):
+        super().__init__()
+        model_d = to_plain(config)
+        if isinstance(model_d, dict) and "model" in model_d:
+            model_d = model_d["model"]
+        if not isinstance(model_d, dict) or not isinstance(model_d.get("block_l"), list) or not model_d["block_l"]:
+            raise ConfigError("the config has no 'model.block_l' list: a model is written "
+                              "model: {name: ..., block_l: [{sequential_l: [{layer_l: [[Type, params], ...]}]}]}")
+        self.name = str(model_d.get("name", "NetModel"))
+        self.input_dim = [int(size) for size in current_input_dim]
+        self.block_l = nn.ModuleList()
+        self._layer_l = []  # (path, type label, module) in forward order
+        X = torch.zeros([1] + self.input_dim[1:])
+        store_d = {}
+        with torch.no_grad():
+            for idx_block, block in enumerate(model_d["block_l"]):
+                sequential_l = block.get("sequential_l") if isinstance(block, dict) else None
+                if not isinstance(sequential_l, list):
+                    raise ConfigError(f"block_l[{idx_block}]: a block is written {{sequential_l: [...]}}, "
+                                      f"got {block!r}")
+                block_modules = nn.ModuleList()
+                for idx_seq, sequential in enumerate(sequential_l):
+                    layer_spec_l = sequential.get("layer_l") if isinstance(sequential, dict) else None
+                    if not isinstance(layer_spec_l, list):
+                        raise ConfigError(f"block_l[{idx_block}].sequential_l[{idx_seq}]: a sequential is written "
+                                          f"{{layer_l: [[Type, params], ...]}}, got {sequential!r}")
+                    seq_modules = nn.ModuleList()
+                    for idx_layer, spec in enumerate(layer_spec_l):
+                        path = f"block_l[{idx_block}].sequential_l[{idx_seq}].layer_l[{idx_layer}]"
+                        module, type_label = build_layer(spec, X, path)
+                        X = self._probe(module, X, store_d, path, type_label)
+                        seq_modules.append(module)
+                        self._layer_l.append((path, type_label, module))
+                    block_modules.append(seq_modules)
+                self.block_l.append(block_modules)
+        self.output_dim = [self.input_dim[0]] + list(X.shape[1:])
+
+    @staticmethod
+    def _probe(module, X, store_d, path, type_label):
+        """Pass the probe tensor through a new layer (eval mode); a failure names the layer and the shape."""
+        module.eval()
+        try:
+            Y = _apply_layer(module, X, store_d, path)
+        except ConfigError:
+            raise
+        except (RuntimeError, ValueError, IndexError) as error:
+            raise ConfigError(f"{path}: {type_label} cannot take the incoming tensor of shape {list(X.shape)} "
+                              f"(batch, ...): {error}") from None
+        module.train()
+        return Y
+
+    def forward(self, X, do_verbose=False):
+        """X: tensor of shape ``current_input_dim`` (any batch size) -> hat_y of shape ``output_dim``.
+
+        With ``do_verbose``, print each layer's path, type and input -> output shapes.
+        """
+        store_d = {}
+        for path, type_label, module in self._layer_l:
+            in_shape = list(X.shape)
+            X = _apply_layer(module, X, store_d, path)
+            if do_verbose:
+                print(f"{path:<36} {type_label:<24} {str(in_shape):<22} -> {list(X.shape)}")
+        return X
+
+
+def model_summary(model, current_input_dim=None):
+    """Print and return a table of the model: layer path, type, output shape, parameter count, and total.
+
+    Runs one forward pass of zeros of shape ``current_input_dim`` (default: the model's own) in eval mode.
+    """
+    input_dim = list(current_input_dim or model.input_dim)
+    X = torch.zeros(input_dim, device=next(model.parameters(), torch.zeros(1)).device)
+    row_l = [("input", "", str(input_dim), "")]
+    store_d = {}
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        for path, type_label, module in model._layer_l:
+            X = _apply_layer(module, X, store_d, path)
+            n_param = sum(parameter.numel() for parameter in module.parameters())
+            row_l.append((path, type_label, str(list(X.shape)), f"{n_param:,}"))
+    model.train(was_training)
+    total = sum(parameter.numel() for parameter in model.parameters())
+    trainable = sum(parameter.numel() for parameter in model.parameters() if parameter.requires_grad)
+    width_l = [max(len(row[i]) for row in row_l + [("layer", "type", "output shape", "parameters")])
+               for i in range(4)]
+    line_l = ["  ".join(text.ljust(width) for text, width in
+                        zip(("layer", "type", "output shape", "parameters"), width_l, strict=True))]
+    line_l.append("-" * len(line_l[0]))
+    line_l += ["  ".join((row[0].ljust(width_l[0]), row[1].ljust(width_l[1]), row[2].ljust(width_l[2]),
+                          row[3].rjust(width_l[3]))) for row in row_l]
+    line_l.append("-" * len(line_l[0]))
+    line_l.append(f"{model.name}: {total:,} parameters ({trainable:,} trainable)")
+    table = "\n".join(line_l)
+    print(table)
+    return table
+
+
+# --- config files ---------------------------------------------------------------------------------
+
+
+def _to_namespace(value):
+    if isinstance(value, dict):
+        return SimpleNamespace(**{str(key): _to_namespace(item) for key, item in value.items()})
+    if isinstance(value, list):
+        return [_to_namespace(item) for item in value]
+    return value
+
+
+def load_config(path):
+    """Read a YAML config file with ``yaml.safe_load``; return it with attribute access.
+
+    Sections become ``types.SimpleNamespace`` objects (``config.feature.patch_L_frame``); lists stay
+    lists, so a layer reads ``['Conv2d', namespace(out_channels=64, ...)]``. ``to_plain`` turns it back
+    into dicts. Tags such as ``!!python/object`` are refused: a config is data, never code.
+    """
+    try:
+        with open(path, encoding="utf-8") as fid:
+            data_d = yaml.safe_load(fid)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found (configs live in the configs/ folder)") from None
+    except yaml.constructor.ConstructorError as error:
+        raise ConfigError(f"{path}: {error.problem} at line {error.problem_mark.line + 1}; course configs are "
+                          "plain YAML (numbers, strings, lists, mappings), never Python objects") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    if not isinstance(data_d, dict):
+        raise ConfigError(f"{path}: a config is a mapping with sections such as dataset, feature, model")
+    return _to_namespace(data_d)
+
+
+def feature_input_dim(param_feature, batch_size):
+    """Input shape of a model for patches of the ``feature`` config section, batch axis included.
+
+    waveform: [B, 1, patch_L_frame]; lms: [B, 1, nb_band, patch_L_frame];
+    hcqt: [B, len(h_l), 12 * bins_per_semitone * n_octaves, patch_L_frame].
+    """
+    param_d = to_plain(param_feature)
+    try:
+        feature_type, patch_len = param_d["type"], int(param_d["patch_L_frame"])
+        if feature_type == "waveform":
+            return [batch_size, 1, patch_len]
+        if feature_type == "lms":
+            return [batch_size, 1, int(param_d["nb_band"]), patch_len]
+        if feature_type == "hcqt":
+            n_bins = 12 * int(param_d["bins_per_semitone"]) * int(param_d["n_octaves"])
+            return [batch_size, len(param_d["h_l"]), n_bins, patch_len]
+    except KeyError as error:
+        raise ConfigError(f"feature section: missing key {error}") from None
+    raise ConfigError(f"feature section: unknown type {feature_type!r}; use waveform, lms or hcqt")

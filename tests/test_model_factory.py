@@ -1,0 +1,246 @@
+"""course_utils.model_factory and course_utils.layers: every layer type, every config, every bad input."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from course_utils import model_factory as mf
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def one_sequential_model(layer_l):
+    return {"model": {"name": "Test", "block_l": [{"sequential_l": [{"layer_l": layer_l}]}]}}
+
+
+# --- every layer type of the vocabulary: (input shape, layer_l, expected output shape) -------------
+LAYER_CASE_L = [
+    ("BatchNorm1d", [4, 8, 20], [["BatchNorm1d", {"num_features": -1}]], [4, 8, 20]),
+    ("BatchNorm1dT", [4, 20, 8], [["BatchNorm1dT", {"num_features": -1}]], [4, 20, 8]),
+    ("BatchNorm2d", [4, 3, 10, 20], [["BatchNorm2d", {"num_features": -1}]], [4, 3, 10, 20]),
+    ("LayerNorm", [4, 3, 10, 20], [["LayerNorm", {"normalized_shape": -1}]], [4, 3, 10, 20]),
+    ("Conv1d", [4, 8, 20], [["Conv1d", {"in_channels": -1, "out_channels": 16, "kernel_size": 3}]], [4, 16, 18]),
+    ("Conv2d", [4, 3, 10, 20], [["Conv2d", {"in_channels": -1, "out_channels": 5, "kernel_size": [3, 3],
+                                            "padding": "same"}]], [4, 5, 10, 20]),
+    ("ConvTranspose2d", [4, 3, 10, 20], [["ConvTranspose2d", {"in_channels": -1, "out_channels": 2,
+                                                              "kernel_size": [2, 2], "stride": [2, 2]}]],
+     [4, 2, 20, 40]),
+    ("MaxPool1d", [4, 8, 20], [["MaxPool1d", {"kernel_size": 2}]], [4, 8, 10]),
+    ("MaxPool2d", [4, 3, 10, 20], [["MaxPool2d", {"kernel_size": [2, 4]}]], [4, 3, 5, 5]),
+    ("Linear", [4, 12], [["Linear", {"in_features": -1, "out_features": 3}]], [4, 3]),
+    ("Dropout", [4, 12], [["Dropout", {"p": 0.5}]], [4, 12]),
+    ("Activation-ReLU", [4, 12], [["Activation", "ReLU"]], [4, 12]),
+    ("Activation-LeakyReLU", [4, 12], [["Activation", "LeakyReLU"]], [4, 12]),
+    ("Activation-PReLU", [4, 12], [["Activation", "PReLU"]], [4, 12]),
+    ("Activation-Sigmoid", [4, 12], [["Activation", "Sigmoid"]], [4, 12]),
+    ("Activation-Softmax", [4, 12], [["Activation", "Softmax"]], [4, 12]),
+    ("Flatten", [4, 3, 10, 20], [["Flatten", {"start_dim": 1}]], [4, 600]),
+    ("Squeeze", [4, 3, 1, 1], [["Squeeze", {"dim": [2, 3]}]], [4, 3]),
+    ("UnSqueeze", [4, 8, 20], [["UnSqueeze", {"dim": 1}]], [4, 1, 8, 20]),
+    ("Permute", [4, 8, 20], [["Permute", {"shape": [0, 2, 1]}]], [4, 20, 8]),
+    ("Mean", [4, 8, 20], [["Mean", {"dim": 2}]], [4, 8]),
+    ("Max", [4, 8, 20], [["Max", {"dim": 1, "keepdim": True}]], [4, 1, 20]),
+    ("AutoPoolWeightSplit", [4, 10, 1, 20], [["AutoPoolWeightSplit", "empty"]], [4, 5, 1, 1]),
+    ("SoftmaxWeight", [4, 10, 1, 20], [["SoftmaxWeight", None]], [4, 5, 1, 1]),
+    ("LSTMlast", [4, 20, 8], [["LSTMlast", {"input_size": -1, "hidden_size": 16, "num_layers": 2}]], [4, 16]),
+    ("LSTMall", [4, 20, 8], [["LSTMall", {"input_size": -1, "hidden_size": 16}]], [4, 20, 16]),
+    ("StoreAs-CatWith", [4, 3, 10, 20], [["StoreAs", "A"], ["Conv2d", {"in_channels": -1, "out_channels": 5,
+                                                                       "kernel_size": 1}], ["CatWith", "A"]],
+     [4, 8, 10, 20]),
+    ("DoubleChannel", [4, 3, 10, 20], [["DoubleChannel", "empty"]], [4, 3, 10, 20]),
+    ("SincNet", [4, 1, 4000], [["SincNet", {"in_channels": 1, "out_channels": 16, "kernel_size": 101,
+                                            "stride": 10, "sr_hz": 16000}]], [4, 16, 390]),
+    ("Conv1dTCN", [4, 8, 50], [["Conv1dTCN", {"in_channels": -1, "num_channels": [16, 16, 32]}]], [4, 32, 50]),
+    ("Conv2dRes", [4, 3, 10, 20], [["Conv2dRes", {"in_channels": -1, "out_channels": 8, "kernel_size": 3,
+                                                  "stride": 2, "padding": 1}]], [4, 8, 5, 10]),
+    ("Conv2dNext", [4, 8, 10, 20], [["Conv2dNext", {"in_channels": -1, "out_channels": 8, "kernel_size": 7,
+                                                    "stride": 1, "padding": 3}]], [4, 8, 10, 20]),
+    ("Conv2dDS", [4, 3, 10, 20], [["Conv2dDS", {"in_channels": -1, "out_channels": 8, "kernel_size": 3,
+                                                "stride": 1, "padding": 1}]], [4, 8, 10, 20]),
+]
+
+
+@pytest.mark.parametrize("input_dim, layer_l, expected", [case[1:] for case in LAYER_CASE_L],
+                         ids=[case[0] for case in LAYER_CASE_L])
+def test_layer_output_shape(input_dim, layer_l, expected):
+    model = mf.NetModel(one_sequential_model(layer_l), input_dim)
+    assert model.output_dim == expected
+    X = torch.randn(input_dim, requires_grad=True)
+    hat_y = model(X)
+    assert list(hat_y.shape) == expected
+    hat_y.sum().backward()  # every layer is differentiable
+    assert X.grad is not None
+
+
+def test_every_registered_type_is_tested():
+    tested = {case[0].split("-")[0] for case in LAYER_CASE_L} | {"StoreAs", "CatWith"}
+    brief_vocabulary = {"BatchNorm1d", "BatchNorm1dT", "BatchNorm2d", "LayerNorm", "Conv1d", "Conv2d",
+                        "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "Linear", "Dropout", "Activation", "Flatten",
+                        "Squeeze", "UnSqueeze", "Permute", "Mean", "Max", "AutoPoolWeightSplit", "SoftmaxWeight",
+                        "LSTMlast", "LSTMall", "StoreAs", "CatWith", "DoubleChannel", "SincNet", "Conv1dTCN",
+                        "Conv2dRes", "Conv2dNext", "Conv2dDS"}
+    assert brief_vocabulary <= set(mf.REGISTRY)
+    assert brief_vocabulary <= tested
+
+
+def test_autopool_is_a_weighted_mean_over_time():
+    model = mf.NetModel(one_sequential_model([["AutoPoolWeightSplit", "empty"]]), [1, 2, 1, 3])
+    value_v = torch.tensor([1.0, 2.0, 3.0])
+    X = torch.stack([value_v, torch.zeros(3)]).reshape(1, 2, 1, 3)  # equal weights -> plain mean
+    assert model(X).item() == pytest.approx(2.0)
+
+
+def test_the_seed_unet_builds_unchanged_and_keeps_the_input_size():
+    config = mf.load_config(ROOT / "tests" / "seed_unet.yaml")
+    model = mf.NetModel(config, [2, 6, 216, 64])
+    assert model.output_dim == [2, 1, 216, 64]
+    with torch.no_grad():
+        assert list(model(torch.randn(2, 6, 216, 64)).shape) == [2, 1, 216, 64]
+
+
+CONFIG_OUTPUT_D = {"tag_genre_lms.yaml": [3, 5], "tag_genre_waveform.yaml": [3, 5],
+                   "pitch_bittner_hcqt.yaml": [3, 1, 216, 64], "pitch_unet_hcqt.yaml": [3, 1, 216, 64],
+                   "cover_move_hcqt.yaml": [3, 64]}
+
+
+@pytest.mark.parametrize("config_name", sorted(p.name for p in (ROOT / "configs").glob("*.yaml")))
+def test_every_config_builds_and_maps_its_input_to_its_documented_output(config_name):
+    config = mf.load_config(ROOT / "configs" / config_name)
+    input_dim = mf.feature_input_dim(config.feature, 3)
+    model = mf.NetModel(config, input_dim)
+    with torch.no_grad():
+        hat_y = model(torch.randn(input_dim))
+    assert list(hat_y.shape) == CONFIG_OUTPUT_D[config_name]
+    n_out = getattr(config.dataset, "n_out", None)
+    if n_out is not None:
+        assert hat_y.shape[1] == n_out
+
+
+def test_config_is_not_mutated():
+    config = one_sequential_model([["Linear", {"in_features": -1, "out_features": 3}]])
+    mf.NetModel(config, [2, 7])
+    assert config["model"]["block_l"][0]["sequential_l"][0]["layer_l"][0][1]["in_features"] == -1
+
+
+def test_verbose_forward_prints_each_step(capsys):
+    model = mf.NetModel(one_sequential_model([["Linear", {"in_features": -1, "out_features": 3}],
+                                              ["Activation", "ReLU"]]), [2, 7])
+    model(torch.randn(2, 7), do_verbose=True)
+    out = capsys.readouterr().out
+    assert "block_l[0].sequential_l[0].layer_l[0]" in out and "[2, 7]" in out and "-> [2, 3]" in out
+
+
+def test_summary_table_lists_layers_shapes_and_total():
+    model = mf.NetModel(one_sequential_model([["Linear", {"in_features": -1, "out_features": 3}]]), [2, 7])
+    table = mf.model_summary(model)
+    assert "Linear" in table and "[2, 3]" in table and "24 parameters" in table
+
+
+def test_state_dict_names_follow_the_yaml_structure():
+    model = mf.NetModel(one_sequential_model([["Linear", {"in_features": -1, "out_features": 3}]]), [2, 7])
+    assert "block_l.0.0.0.weight" in model.state_dict()
+
+
+def test_load_config_gives_attribute_access(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("feature:\n  type: lms\n  nb_band: 64\nmodel:\n  block_l: []\n")
+    config = mf.load_config(path)
+    assert config.feature.nb_band == 64 and mf.to_plain(config)["feature"] == {"type": "lms", "nb_band": 64}
+
+
+def test_feature_input_dim():
+    assert mf.feature_input_dim({"type": "waveform", "patch_L_frame": 100}, 2) == [2, 1, 100]
+    assert mf.feature_input_dim({"type": "lms", "nb_band": 64, "patch_L_frame": 10}, 2) == [2, 1, 64, 10]
+    with pytest.raises(mf.ConfigError, match="missing key 'patch_L_frame'"):
+        mf.feature_input_dim({"type": "lms", "nb_band": 64}, 2)
+    with pytest.raises(mf.ConfigError, match="unknown type 'mfcc'"):
+        mf.feature_input_dim({"type": "mfcc", "patch_L_frame": 3}, 2)
+
+
+# --- bad inputs -----------------------------------------------------------------------------------
+
+def test_unknown_layer_type_gives_path_valid_names_and_closest_match():
+    config = {"model": {"block_l": [{"sequential_l": [{"layer_l": [["Activation", "ReLU"]]},
+                                                      {"layer_l": [["Activation", "ReLU"],
+                                                                   ["Covn2d", {"out_channels": 3}]]}]}]}}
+    with pytest.raises(mf.ConfigError) as error:
+        mf.NetModel(config, [2, 3, 8, 8])
+    message = str(error.value)
+    assert "block_l[0].sequential_l[1].layer_l[1]" in message and "'Covn2d'" in message
+    assert "Did you mean 'Conv2d'?" in message and "Valid types:" in message and "LSTMall" in message
+
+
+def test_unknown_activation_is_reported():
+    with pytest.raises(mf.ConfigError, match="unknown activation 'Relu'. Did you mean 'ReLU'"):
+        mf.NetModel(one_sequential_model([["Activation", "Relu"]]), [2, 3])
+
+
+def test_wrong_parameter_name_is_reported_with_the_valid_ones():
+    with pytest.raises(mf.ConfigError, match="Conv2d has no parameter 'out_channel'. Did you mean 'out_channels'"):
+        mf.NetModel(one_sequential_model([["Conv2d", {"in_channels": -1, "out_channel": 3, "kernel_size": 1}]]),
+                    [2, 3, 8, 8])
+
+
+def test_minus_one_where_it_cannot_be_inferred():
+    with pytest.raises(mf.ConfigError, match="'out_channels: -1' cannot be inferred"):
+        mf.NetModel(one_sequential_model([["Conv2d", {"in_channels": -1, "out_channels": -1, "kernel_size": 1}]]),
+                    [2, 3, 8, 8])
+
+
+def test_shape_mismatch_gives_path_and_incoming_shape():
+    config = one_sequential_model([["Conv2d", {"in_channels": 5, "out_channels": 3, "kernel_size": 1}]])
+    with pytest.raises(mf.ConfigError, match=r"layer_l\[0\]: Conv2d cannot take the incoming tensor of shape "
+                                             r"\[1, 3, 8, 8\]"):
+        mf.NetModel(config, [2, 3, 8, 8])
+
+
+def test_catwith_of_a_key_never_stored():
+    with pytest.raises(mf.ConfigError, match=r"CatWith 'E64' but nothing was stored.*\[StoreAs, E64\]"):
+        mf.NetModel(one_sequential_model([["CatWith", "E64"]]), [2, 3, 8, 8])
+
+
+def test_catwith_of_incompatible_sizes_says_which():
+    config = one_sequential_model([["StoreAs", "A"], ["MaxPool2d", {"kernel_size": 2}], ["CatWith", "A"]])
+    with pytest.raises(mf.ConfigError, match=r"stored shape \[1, 3, 8, 8\], current shape \[1, 3, 4, 4\]"):
+        mf.NetModel(config, [2, 3, 8, 8])
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"model": {"name": "x"}}, "no 'model.block_l' list"),
+    ({"model": {"block_l": []}}, "no 'model.block_l' list"),
+    ({"model": {"block_l": [{"layer_l": []}]}}, r"block_l\[0\]: a block is written \{sequential_l"),
+    ({"model": {"block_l": [{"sequential_l": [["Conv2d"]]}]}}, "a sequential is written"),
+    (one_sequential_model(["Conv2d"]), r"a layer is written \[Type, params\]"),
+    (one_sequential_model([["Conv2d", {}, "extra"]]), r"a layer is written \[Type, params\]"),
+    (one_sequential_model([["Linear", 3]]), "must be a mapping"),
+    (one_sequential_model([["StoreAs", {}]]), "takes a key name"),
+    (one_sequential_model([["AutoPoolWeightSplit", {"n_channels": 4}]]), "takes no parameters"),
+])
+def test_malformed_structure(config, message):
+    with pytest.raises(mf.ConfigError, match=message):
+        mf.NetModel(config, [2, 4, 1, 6])
+
+
+def test_bad_layer_arguments_are_reported():
+    with pytest.raises(mf.ConfigError, match="cannot build AutoPoolWeightSplit"):
+        mf.NetModel(one_sequential_model([["AutoPoolWeightSplit", "empty"]]), [2, 3, 1, 6])
+
+
+def test_python_tags_are_refused(tmp_path):
+    path = tmp_path / "evil.yaml"
+    path.write_text("model: !!python/object/apply:os.system ['echo hacked']\n")
+    with pytest.raises(mf.ConfigError, match="plain YAML"):
+        mf.load_config(path)
+
+
+def test_missing_or_broken_config_file(tmp_path):
+    with pytest.raises(mf.ConfigError, match="config file not found"):
+        mf.load_config(tmp_path / "absent.yaml")
+    path = tmp_path / "broken.yaml"
+    path.write_text("model: [unclosed\n")
+    with pytest.raises(mf.ConfigError, match="not valid YAML"):
+        mf.load_config(path)
+    path.write_text("- just\n- a list\n")
+    with pytest.raises(mf.ConfigError, match="a config is a mapping"):
+        mf.load_config(path)
