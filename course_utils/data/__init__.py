@@ -1,0 +1,8 @@
+"""The offline course dataset: scores of the music21 corpus (Bach chorales, fiddle tunes) rendered to
+audio by our own synthesiser, with labels for tagging, multi-pitch estimation and cover-song identification.
+
+    python -m course_utils.data build --preset small --out data
+
+Modules: ``scores`` (reading the corpus, grouping chorales into tunes), ``synth`` (the synthesiser),
+``build`` (presets, rendering, writing the files), ``real`` (the original course's real datasets).
+"""

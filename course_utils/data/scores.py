@@ -1,0 +1,181 @@
+"""Scores of the music21 corpus as note lists: Bach chorales and fiddle tunes.
+
+- ``read_chorale_notes``: the four voices (Soprano, Alto, Tenor, Bass) of a chorale.
+- ``read_fiddle_tune``: the melody and dance type (``R:`` field) of a tune of Ryan's Mammoth Collection.
+- ``group_chorale_tunes``: chorales whose soprano lines are the same melody (transposition-invariant
+  similarity), i.e. several harmonisations of one tune: the cover-song sets of the course. The result for
+  the whole corpus is stored in ``chorale_tunes.json`` (``python -m course_utils.data index`` rebuilds it).
+
+A note is a dict ``{'onset_ql': float, 'duration_ql': float, 'midi': int, 'voice': str}``, times in
+quarter lengths (the renderer turns them into seconds with the version's tempo).
+"""
+
+import difflib
+import re
+from pathlib import Path
+
+import music21
+import numpy as np
+
+VOICE_L = ("Soprano", "Alto", "Tenor", "Bass")
+DANCE_TYPE_L = ("clog", "hornpipe", "jig", "reel", "strathspey")
+CHORALE_SUFFIXES = (".mxl", ".krn", ".xml")
+FIDDLE_COLLECTION = "ryansMammoth"
+
+
+def corpus_root():
+    """Folder of the music21 corpus installed with the music21 package."""
+    return Path(music21.__file__).parent / "corpus"
+
+
+def list_chorale_files():
+    """Names (e.g. 'bwv66.6.mxl') of the Bach chorale scores in the corpus, sorted."""
+    return sorted(path.name for path in (corpus_root() / "bach").iterdir() if path.suffix in CHORALE_SUFFIXES)
+
+
+def _part_notes(part, voice):
+    note_l = []
+    for element in part.flatten().stripTies().notes:
+        duration_ql = float(element.quarterLength)
+        if duration_ql <= 0:  # grace notes
+            continue
+        for pitch in element.pitches:
+            note_l.append({"onset_ql": float(element.offset), "duration_ql": duration_ql, "midi": int(pitch.midi),
+                           "voice": voice})
+    return note_l
+
+
+def read_chorale_notes(file_name):
+    """Notes of the four voices of a chorale of the corpus.
+
+    Parameters
+    ----------
+    file_name : str, e.g. 'bwv66.6.mxl' (see ``list_chorale_files``)
+
+    Returns
+    -------
+    note_l : list of note dicts (voices 'Soprano', 'Alto', 'Tenor', 'Bass'), sorted by onset
+    title : str
+    """
+    path = corpus_root() / "bach" / file_name
+    if not path.exists():
+        raise FileNotFoundError(f"{file_name}: no such chorale in the music21 corpus at {path.parent}")
+    score = music21.converter.parse(path)
+    part_by_voice_d = {}
+    for voice in VOICE_L:
+        for part in score.parts:
+            if part.partName and part.partName.startswith(voice):
+                part_by_voice_d[voice] = part
+                break
+    if len(part_by_voice_d) < 4:  # unnamed parts: the first four, top to bottom
+        part_by_voice_d = dict(zip(VOICE_L, list(score.parts)[:4], strict=False))
+    note_l = [note for voice, part in part_by_voice_d.items() for note in _part_notes(part, voice)]
+    if not note_l:
+        raise ValueError(f"{file_name}: the chorale has no notes")
+    title = (score.metadata.title if score.metadata and score.metadata.title else None) or file_name
+    return sorted(note_l, key=lambda note: (note["onset_ql"], VOICE_L.index(note["voice"]))), title
+
+
+def list_fiddle_tunes():
+    """``{file name: dance type}`` for the tunes of Ryan's Mammoth Collection with a known dance type.
+
+    The dance type is read from the ABC ``R:`` header (spelling and case normalised: 'REEL' -> 'reel');
+    tunes of other rhythms (slip jig, fling, ...) are left out.
+    """
+    dance_d = {}
+    for path in sorted((corpus_root() / FIDDLE_COLLECTION).glob("*.abc")):
+        match = re.search(r"^R:\s*(.+?)\s*$", path.read_text(encoding="latin-1"), re.MULTILINE)
+        rhythm = match.group(1).lower() if match else ""
+        if rhythm in DANCE_TYPE_L:
+            dance_d[path.name] = rhythm
+    return dance_d
+
+
+def read_fiddle_tune(file_name):
+    """Melody notes (voice 'Melody') and title of a tune of Ryan's Mammoth Collection (repeats not expanded)."""
+    path = corpus_root() / FIDDLE_COLLECTION / file_name
+    if not path.exists():
+        raise FileNotFoundError(f"{file_name}: no such tune in the music21 corpus at {path.parent}")
+    score = music21.converter.parse(path)
+    note_l = [note for part in score.parts for note in _part_notes(part, "Melody")] if score.parts else \
+        _part_notes(score, "Melody")
+    if not note_l:
+        raise ValueError(f"{file_name}: the tune has no notes")
+    title = (score.metadata.title if score.metadata and score.metadata.title else None) or file_name
+    return sorted(note_l, key=lambda note: note["onset_ql"]), title
+
+
+# --- tunes: which chorales harmonise the same melody ----------------------------------------------
+
+
+def melody_intervals(note_l, voice="Soprano"):
+    """Transposition-invariant melody: the intervals (semitones) between successive distinct pitches."""
+    pitch_l = [note["midi"] for note in sorted(note_l, key=lambda n: n["onset_ql"]) if note["voice"] == voice]
+    distinct_l = [pitch for i, pitch in enumerate(pitch_l) if i == 0 or pitch != pitch_l[i - 1]]
+    return tuple(np.diff(distinct_l).tolist())
+
+
+def melody_similarity(interval_a, interval_b):
+    """Similarity in [0, 1] of two interval sequences (difflib's matching ratio)."""
+    if not interval_a or not interval_b:
+        return 0.0
+    matcher = difflib.SequenceMatcher(None, interval_a, interval_b, autojunk=False)
+    if matcher.real_quick_ratio() < 0.6 or matcher.quick_ratio() < 0.6:
+        return 0.0
+    return matcher.ratio()
+
+
+def group_chorale_tunes(note_by_file_d, same_tune=0.75, same_harmonisation=0.95):
+    """Group chorales into tunes, and find duplicates (one harmonisation stored twice).
+
+    Two chorales are the same tune when their soprano lines have a similarity >= ``same_tune``
+    (groups are the connected components). Within a tune, two chorales whose four voices all have a
+    similarity >= ``same_harmonisation`` (mean over voices) are one harmonisation: the later name is a
+    duplicate of the earlier. So is the same file name with another format ('bwv277.krn', 'bwv277.mxl'),
+    whatever its similarity (the encodings differ in ornaments and ties).
+
+    Parameters
+    ----------
+    note_by_file_d : dict file name -> note list (from ``read_chorale_notes``)
+
+    Returns
+    -------
+    tune_l : list of lists of file names (each sorted; tunes sorted by their first name), duplicates removed
+    duplicate_d : dict duplicate file name -> the file name kept
+    """
+    name_l = sorted(note_by_file_d)
+    soprano_l = [melody_intervals(note_by_file_d[name]) for name in name_l]
+    parent_v = list(range(len(name_l)))
+
+    def root(i):
+        while parent_v[i] != i:
+            parent_v[i] = parent_v[parent_v[i]]
+            i = parent_v[i]
+        return i
+
+    for i in range(len(name_l)):
+        for j in range(i + 1, len(name_l)):
+            if melody_similarity(soprano_l[i], soprano_l[j]) >= same_tune:
+                parent_v[root(j)] = root(i)
+    group_d = {}
+    for i, name in enumerate(name_l):
+        group_d.setdefault(root(i), []).append(name)
+
+    duplicate_d, tune_l = {}, []
+    for member_l in group_d.values():
+        kept_l = []
+        for name in member_l:  # sorted: '.krn' and '-inst' variants compare with the plain name
+            voice_l = [melody_intervals(note_by_file_d[name], voice) for voice in VOICE_L]
+            for kept in kept_l:
+                if Path(kept).stem == Path(name).stem:
+                    duplicate_d[name] = kept
+                    break
+                kept_voice_l = [melody_intervals(note_by_file_d[kept], voice) for voice in VOICE_L]
+                score = np.mean([melody_similarity(a, b) for a, b in zip(voice_l, kept_voice_l, strict=True)])
+                if score >= same_harmonisation:
+                    duplicate_d[name] = kept
+                    break
+            else:
+                kept_l.append(name)
+        tune_l.append(sorted(kept_l))
+    return sorted(tune_l), duplicate_d

@@ -1,0 +1,225 @@
+"""course_utils.data: scores, synthesiser, dataset build (determinism, splits, labels vs audio, errors)."""
+
+import json
+
+import h5py
+import librosa
+import numpy as np
+import pytest
+
+from course_utils.data import build, scores, synth
+
+TINY = build.Preset("tiny", n_cover_tunes=2, max_versions_per_tune=2, n_single_chorales=1, n_tunes_per_dance=1,
+                    chorale_max_sec=4.0, fiddle_max_sec=4.0)
+
+
+@pytest.fixture(scope="module")
+def tiny_dataset(tmp_path_factory):
+    out_dir = tmp_path_factory.mktemp("tiny")
+    return build.build_dataset(TINY, out_dir, n_workers=1, progress=False)
+
+
+# --- synthesiser ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("instrument", synth.INSTRUMENT_L)
+def test_a_rendered_note_has_its_energy_at_the_labelled_pitch_and_time(instrument):
+    rng = np.random.default_rng(0)
+    note = {"midi": 62, "time": 0.5, "duration": 0.6, "voice": "v", "gain": 1.0}
+    audio_v = synth.render_notes([note], 2.0, rng, {"v": instrument}, reverb_wet=0.0)
+    cqt_m = np.abs(librosa.cqt(audio_v, sr=synth.SR_HZ, fmin=librosa.midi_to_hz(24), n_bins=84, hop_length=256))
+    frame_sec_v = librosa.frames_to_time(np.arange(cqt_m.shape[1]), sr=synth.SR_HZ, hop_length=256)
+    inside_v = (frame_sec_v > 0.6) & (frame_sec_v < 1.0)
+    spectrum_v = cqt_m[:, inside_v].mean(axis=1)
+    bin_62 = 62 - 24
+    # the fundamental is a spectral peak, strong next to the partials (an oboe's 2nd and 3rd are stronger)
+    assert spectrum_v[bin_62] > spectrum_v[bin_62 - 1] and spectrum_v[bin_62] > spectrum_v[bin_62 + 1]
+    assert spectrum_v[bin_62] > 0.3 * spectrum_v.max(), f"{instrument}: weak energy at MIDI 62"
+    assert spectrum_v[:bin_62 - 1].max() < 0.1 * spectrum_v[bin_62], f"{instrument}: energy below the note"
+    energy_before = cqt_m[:, frame_sec_v < 0.4].sum()
+    energy_during = cqt_m[:, inside_v].sum() * (frame_sec_v < 0.4).sum() / inside_v.sum()
+    assert energy_during > 100 * energy_before, f"{instrument}: sound outside the labelled time"
+
+
+def test_synth_is_deterministic_and_fast():
+    import time
+    note_l = [{"midi": 60 + (i % 12), "time": i * 0.25, "duration": 0.5, "voice": str(i % 4), "gain": 0.5}
+              for i in range(4 * 40)]
+    start = time.perf_counter()
+    audio_a = synth.render_notes(note_l, 10.0, np.random.default_rng(1), {str(v): "violin" for v in range(4)})
+    elapsed = time.perf_counter() - start
+    audio_b = synth.render_notes(note_l, 10.0, np.random.default_rng(1), {str(v): "violin" for v in range(4)})
+    np.testing.assert_array_equal(audio_a, audio_b)
+    assert audio_a.shape == (10 * synth.SR_HZ,) and np.abs(audio_a).max() <= 1.0
+    assert elapsed < 10.0 / 5, f"synthesis too slow: {10.0 / elapsed:.0f}x real time"  # loose bound for CI
+
+
+# --- scores and tunes -----------------------------------------------------------------------------
+
+def test_read_chorale_gives_four_voices():
+    note_l, _ = scores.read_chorale_notes("bwv66.6.mxl")
+    assert {note["voice"] for note in note_l} == set(scores.VOICE_L)
+    assert all(note["duration_ql"] > 0 and 30 <= note["midi"] <= 90 for note in note_l)
+
+
+def test_read_fiddle_tune_and_dance_types():
+    dance_d = scores.list_fiddle_tunes()
+    assert set(dance_d.values()) == set(scores.DANCE_TYPE_L)
+    assert dance_d["LanigansBallJig.abc"] == "jig"
+    note_l, title = scores.read_fiddle_tune("LanigansBallJig.abc")
+    assert len(note_l) > 20 and "LANIGAN" in title.upper()
+
+
+def test_missing_scores_are_named():
+    with pytest.raises(FileNotFoundError, match="bwv0.mxl: no such chorale"):
+        scores.read_chorale_notes("bwv0.mxl")
+    with pytest.raises(FileNotFoundError, match="Nope.abc: no such tune"):
+        scores.read_fiddle_tune("Nope.abc")
+
+
+def _melody(pitch_l, voice="Soprano"):
+    return [{"onset_ql": float(i), "duration_ql": 1.0, "midi": p, "voice": voice} for i, p in enumerate(pitch_l)]
+
+
+def _four_voices(soprano_l, shift=0):
+    note_l = []
+    for offset, voice in zip((0, -5, -12, -20), scores.VOICE_L, strict=True):
+        note_l += _melody([p + offset + shift + (i % 3 if voice == "Alto" else 0) for i, p in enumerate(soprano_l)],
+                          voice)
+    return note_l
+
+
+def test_grouping_is_transposition_invariant_and_finds_duplicates():
+    tune_a = [60, 62, 64, 65, 67, 65, 64, 62, 60, 67, 69, 71, 72, 71, 69, 67]
+    tune_b = [70, 69, 67, 65, 70, 72, 74, 72, 70, 69, 67, 65, 64, 62, 60, 65]
+    other_harmonisation = _four_voices(tune_a, shift=5)
+    for note in other_harmonisation:
+        if note["voice"] == "Bass":
+            note["midi"] += (note["onset_ql"] % 2) * 3  # a different bass line
+    note_by_file_d = {"a1.mxl": _four_voices(tune_a), "a2.mxl": other_harmonisation,
+                      "a1.krn": _four_voices(tune_a), "a3.mxl": _four_voices(tune_a, shift=-2),
+                      "b1.mxl": _four_voices(tune_b)}
+    tune_l, duplicate_d = scores.group_chorale_tunes(note_by_file_d)
+    assert tune_l == [["a1.krn", "a2.mxl"], ["b1.mxl"]]
+    assert duplicate_d == {"a1.mxl": "a1.krn", "a3.mxl": "a1.krn"}
+
+
+def test_shipped_chorale_index_matches_the_corpus():
+    index_d = build.load_chorale_index()
+    corpus_file_set = set(scores.list_chorale_files())
+    listed_l = [name for tune in index_d["tunes"] for name in tune] + list(index_d["duplicates"])
+    assert sorted(listed_l) == sorted(corpus_file_set), "rebuild it: python -m course_utils.data index"
+    cover_tune_l = [tune for tune in index_d["tunes"] if len(tune) > 1]
+    assert 60 <= len(cover_tune_l) <= 80 and 200 <= sum(map(len, cover_tune_l)) <= 280
+
+
+# --- plan and splits ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("preset_name", ["small", "full"])
+def test_no_work_is_in_two_splits_and_every_class_is_in_every_split(preset_name):
+    track_l = build.plan_tracks(build.PRESET_D[preset_name])
+    split_by_work_d = {}
+    for track in track_l:
+        assert split_by_work_d.setdefault(track["work_id"], track["split"]) == track["split"]
+    for genre in ["chorale", *scores.DANCE_TYPE_L]:
+        assert {t["split"] for t in track_l if t["genre"] == genre} == {"train", "valid", "test"}, genre
+    cover_split_l = [t["split"] for t in track_l if t["work_id"].startswith("chorale")]
+    assert cover_split_l.count("test") >= 4
+    assert len({t["source"] for t in track_l}) == len(track_l)
+
+
+def test_assign_splits_proportions():
+    split_d = build.assign_splits([f"w{i}" for i in range(100)], seed=0)
+    count_d = {split: list(split_d.values()).count(split) for split in ("train", "valid", "test")}
+    assert count_d == {"train": 60, "valid": 20, "test": 20}
+
+
+# --- the built files ------------------------------------------------------------------------------
+
+def test_built_files_have_the_course_format(tiny_dataset):
+    audio_path, pyjama_path = tiny_dataset
+    data_d = json.loads(pyjama_path.read_text(encoding="utf-8"))
+    entry_l = data_d["collection"]["entry"]
+    assert data_d["schemaversion"] == 1.31 and len(entry_l) == 2 * 2 + 1 + 5
+    with h5py.File(audio_path, "r") as audio_fid:
+        for entry in entry_l:
+            key = entry["filepath"][0]["value"]
+            assert audio_fid[key].dtype == np.int16 and audio_fid[key].attrs["sr_hz"] == 22050
+            duration_sec = audio_fid[key].shape[0] / 22050
+            assert duration_sec == pytest.approx(entry["duration_sec"][0]["value"], abs=1e-3)
+            for field in ("title", "source", "genre", "tag", "pitchmidi", "work_id", "split", "render"):
+                assert entry[field], f"{key}: empty {field}"
+            assert all(0 <= n["time"] and n["time"] + n["duration"] <= duration_sec + 1e-3
+                       for n in entry["pitchmidi"])
+            render_d = entry["render"][0]["value"]
+            assert {"seed", "tempo_qpm", "transpose_semitones", "renderer"} <= set(render_d)
+            assert sorted(t["value"] for t in entry["tag"]) == sorted(set(render_d["instrument_by_voice"].values()))
+
+
+def test_labels_match_the_audio_of_a_built_melody(tiny_dataset):
+    audio_path, pyjama_path = tiny_dataset
+    entry_l = json.loads(pyjama_path.read_text(encoding="utf-8"))["collection"]["entry"]
+    fiddle_l = [e for e in entry_l if e["genre"][0]["value"] != "chorale"]
+    n_match, n_note = 0, 0
+    with h5py.File(audio_path, "r") as audio_fid:
+        for entry in fiddle_l:
+            audio_v = audio_fid[entry["filepath"][0]["value"]][()].astype(np.float32) / 32768
+            cqt_m = np.abs(librosa.cqt(audio_v, sr=22050, fmin=librosa.midi_to_hz(36), n_bins=72, hop_length=256))
+            for note in entry["pitchmidi"]:
+                if note["duration"] < 0.1:
+                    continue
+                frame = int((note["time"] + note["duration"] / 2) * 22050 / 256)
+                n_match += 36 + int(np.argmax(cqt_m[:, frame])) == note["value"]
+                n_note += 1
+    assert n_note > 20 and n_match / n_note > 0.85, f"only {n_match}/{n_note} notes found at their pitch"
+
+
+def test_same_preset_gives_byte_identical_files(tiny_dataset, tmp_path):
+    audio_path, pyjama_path = tiny_dataset
+    again_audio, again_pyjama = build.build_dataset(TINY, tmp_path, n_workers=2, progress=False)
+    assert again_audio.read_bytes() == audio_path.read_bytes()
+    assert again_pyjama.read_bytes() == pyjama_path.read_bytes()
+
+
+def test_unknown_preset():
+    with pytest.raises(ValueError, match="unknown preset 'huge'; use one of small, full"):
+        build.build_dataset("huge", "unused")
+    with pytest.raises(ValueError, match="unknown preset"):
+        build.ensure_dataset("huge", "unused")
+
+
+def test_interrupted_build_leaves_nothing_that_passes(tmp_path, monkeypatch):
+    calls = []
+
+    def failing_render(track, max_sec):
+        calls.append(track)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_render(track, max_sec)
+
+    real_render = build.render_track
+    monkeypatch.setattr(build, "render_track", failing_render)
+    with pytest.raises(KeyboardInterrupt):
+        build.build_dataset(TINY, tmp_path, n_workers=1, progress=False)
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(build, "render_track", real_render)
+
+
+def test_ensure_dataset_rebuilds_a_truncated_file(tiny_dataset, tmp_path, monkeypatch):
+    audio_path, pyjama_path = tiny_dataset
+    monkeypatch.setitem(build.PRESET_D, "tiny", TINY)
+    copy_audio, copy_pyjama = build.dataset_paths(tmp_path, "tiny")
+    copy_pyjama.write_bytes(pyjama_path.read_bytes())
+    copy_audio.write_bytes(audio_path.read_bytes()[:5000])  # an interrupted copy
+    assert "unreadable" in build.dataset_problem(copy_audio, copy_pyjama)
+    build.ensure_dataset("tiny", tmp_path, n_workers=1)
+    assert build.dataset_problem(copy_audio, copy_pyjama) is None
+    assert copy_audio.read_bytes() == audio_path.read_bytes()
+
+
+def test_a_score_with_no_notes_in_range_is_an_error(monkeypatch):
+    monkeypatch.setattr(scores, "read_fiddle_tune", lambda name: ([{"onset_ql": 100.0, "duration_ql": 1.0,
+                                                                     "midi": 60, "voice": "Melody"}], "late"))
+    track = {"kind": "fiddle", "source": "Late.abc", "work_id": "fiddle-Late", "genre": "reel", "split": "train",
+             "seed": 1}
+    with pytest.raises(ValueError, match="Late.abc: no notes in the first 4.0 s"):
+        build.render_track(track, 4.0)
