@@ -216,10 +216,19 @@ def test_ensure_dataset_rebuilds_a_truncated_file(tiny_dataset, tmp_path, monkey
     assert copy_audio.read_bytes() == audio_path.read_bytes()
 
 
-def test_a_score_with_no_notes_in_range_is_an_error(monkeypatch):
+def test_a_score_with_no_notes_is_an_error_naming_it(tmp_path, monkeypatch):
+    (tmp_path / "ryansMammoth").mkdir()
+    (tmp_path / "ryansMammoth" / "EmptyReel.abc").write_text("X: 1\nT: Empty\nR: reel\nM: 4/4\nL: 1/8\nK: D\n")
+    monkeypatch.setattr(scores, "corpus_root", lambda: tmp_path)
+    assert scores.list_fiddle_tunes() == {"EmptyReel.abc": "reel"}
+    with pytest.raises(ValueError, match="EmptyReel.abc: the tune has no notes"):
+        scores.read_fiddle_tune("EmptyReel.abc")
+
+
+def test_silent_intro_bars_are_skipped(monkeypatch):
     monkeypatch.setattr(scores, "read_fiddle_tune", lambda name: ([{"onset_ql": 100.0, "duration_ql": 1.0,
                                                                      "midi": 60, "voice": "Melody"}], "late"))
     track = {"kind": "fiddle", "source": "Late.abc", "work_id": "fiddle-Late", "genre": "reel", "split": "train",
              "seed": 1}
-    with pytest.raises(ValueError, match="Late.abc: no notes in the first 4.0 s"):
-        build.render_track(track, 4.0)
+    audio_v, entry = build.render_track(track, 4.0)
+    assert entry["pitchmidi"][0]["time"] < 0.3 and audio_v.size > 0

@@ -150,9 +150,11 @@ def render_track(track, max_sec):
     rng = np.random.default_rng(track["seed"])
     render_d = _render_settings(track, rng)
     sec_per_ql = 60.0 / render_d["tempo_qpm"]
+    first_onset_ql = min(note["onset_ql"] for note in score_note_l)  # skip silent bars (instrumental intros)
     note_l = []
     for note in score_note_l:
-        time_sec = note["onset_ql"] * sec_per_ql + 0.25 + float(rng.uniform(-1, 1)) * render_d["timing_jitter_sec"]
+        jitter_sec = float(rng.uniform(-1, 1)) * render_d["timing_jitter_sec"]
+        time_sec = (note["onset_ql"] - first_onset_ql) * sec_per_ql + 0.25 + jitter_sec
         duration_sec = note["duration_ql"] * sec_per_ql * 0.95  # a little detached
         if time_sec >= max_sec - 0.3:
             continue

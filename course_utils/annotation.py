@@ -1,0 +1,229 @@
+"""Reading ``.pyjama`` annotation files and mapping an entry's annotations to model targets.
+
+One function per mapping, so that each can be read (and tested) on its own:
+
+- ``f_get_multiclass_target``: one label per track -> class index (genre).
+- ``f_get_multilabel_target``: several labels per track -> 0/1 vector (instrument tags).
+- ``f_get_segment_target``: time-located labels (segments with time/duration) -> (n_label, T) 0/1 frames.
+- ``f_get_pianoroll_target``: ``pitchmidi`` notes -> (n_bins, T) 0/1 piano roll on the feature's pitch bins.
+- ``f_get_f0_target``: ``f0`` arrays (one per voice, with a ``time`` array) -> the same piano roll.
+- ``f_get_work_id``: the work (cover set) of a track.
+
+Every error names the .pyjama file, the entry and the field. Taught in notebooks/03_dataset.ipynb.
+"""
+
+import hashlib
+import json
+
+import numpy as np
+
+
+class AnnotationError(ValueError):
+    """A .pyjama file, entry or field that cannot give the target a config asks for."""
+
+
+def _entry_name(entry):
+    try:
+        return entry["filepath"][0]["value"]
+    except (KeyError, IndexError, TypeError):
+        return "<entry without filepath>"
+
+
+def load_pyjama(pyjama_annot_file):
+    """Read a .pyjama file; check that it has a list of entries, each with a ``filepath``.
+
+    Returns
+    -------
+    data_d : dict, the whole file (``data_d['collection']['entry']`` is the list of entries)
+    """
+    try:
+        with open(pyjama_annot_file, encoding="utf-8") as json_fid:
+            data_d = json.load(json_fid)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{pyjama_annot_file}: annotation file not found; build the course dataset with "
+                                "`python -m course_utils.data build --preset small --out data`") from None
+    except json.JSONDecodeError as error:
+        raise AnnotationError(f"{pyjama_annot_file}: not valid JSON ({error}); the file may be truncated: "
+                              "build or download it again") from None
+    entry_l = data_d.get("collection", {}).get("entry") if isinstance(data_d, dict) else None
+    if not isinstance(entry_l, list):
+        raise AnnotationError(f"{pyjama_annot_file}: no 'collection' -> 'entry' list; is it a .pyjama file?")
+    for idx, entry in enumerate(entry_l):
+        if _entry_name(entry) == "<entry without filepath>":
+            raise AnnotationError(f"{pyjama_annot_file}: entry {idx} has no 'filepath' [{{'value': ...}}]")
+    return data_d
+
+
+def get_field(entry, annot_key, pyjama_annot_file="<pyjama>"):
+    """The list of ``{'value': ...}`` dicts of a field of an entry, with an error naming what is missing."""
+    if annot_key not in entry:
+        present = ", ".join(sorted(key for key in entry if key != "filepath"))
+        raise AnnotationError(f"{pyjama_annot_file}: entry '{_entry_name(entry)}' has no field '{annot_key}' "
+                              f"(its fields: {present}); check dataset.annot_key in the config")
+    field_l = entry[annot_key]
+    if not isinstance(field_l, list) or not all(isinstance(item, dict) and "value" in item for item in field_l):
+        raise AnnotationError(f"{pyjama_annot_file}: entry '{_entry_name(entry)}', field '{annot_key}' must be a "
+                              "list of {'value': ...} dicts")
+    return field_l
+
+
+def f_get_labelname_dict(data_d, annot_key, pyjama_annot_file="<pyjama>"):
+    """Sorted list of the label names of a field over *all* entries (before any split, as in the seed).
+
+    Entries without the field are an error (see ``get_field``): every entry must be labelled.
+    """
+    label_set = set()
+    for entry in data_d["collection"]["entry"]:
+        for item in get_field(entry, annot_key, pyjama_annot_file):
+            label_set.add(str(item["value"]))
+    return sorted(label_set)
+
+
+def _label_index(value, labelname_l, entry, annot_key, pyjama_annot_file):
+    try:
+        return labelname_l.index(str(value))
+    except ValueError:
+        raise AnnotationError(f"{pyjama_annot_file}: entry '{_entry_name(entry)}', field '{annot_key}': unknown "
+                              f"label '{value}' (known: {', '.join(labelname_l)}); add it to dataset.label_l or "
+                              "leave label_l out to use every label of the file") from None
+
+
+def f_get_multiclass_target(entry, annot_key, labelname_l, pyjama_annot_file="<pyjama>"):
+    """Index of the entry's single label in ``labelname_l`` (int), e.g. its genre."""
+    field_l = get_field(entry, annot_key, pyjama_annot_file)
+    if len(field_l) != 1:
+        raise AnnotationError(f"{pyjama_annot_file}: entry '{_entry_name(entry)}', field '{annot_key}' has "
+                              f"{len(field_l)} values; a multiclass problem needs exactly one (use multilabel)")
+    return _label_index(field_l[0]["value"], labelname_l, entry, annot_key, pyjama_annot_file)
+
+
+def f_get_multilabel_target(entry, annot_key, labelname_l, pyjama_annot_file="<pyjama>"):
+    """0/1 vector of shape (len(labelname_l),), float32: 1 for every label of the entry (its tags)."""
+    target_v = np.zeros(len(labelname_l), dtype=np.float32)
+    for item in get_field(entry, annot_key, pyjama_annot_file):
+        target_v[_label_index(item["value"], labelname_l, entry, annot_key, pyjama_annot_file)] = 1.0
+    return target_v
+
+
+def _located(item, entry, annot_key, pyjama_annot_file):
+    if "time" not in item or "duration" not in item:
+        raise AnnotationError(f"{pyjama_annot_file}: entry '{_entry_name(entry)}', field '{annot_key}': a value "
+                              "has no 'time'/'duration'; frame targets need time-located annotations")
+    return float(item["time"]), float(item["time"]) + float(item["duration"])
+
+
+def f_get_segment_target(entry, annot_key, labelname_l, time_sec_v, pyjama_annot_file="<pyjama>"):
+    """Frame-level 0/1 targets of time-located labels (e.g. chords): shape (len(labelname_l), T), float32.
+
+    Frame t gets label l when its time ``time_sec_v[t]`` is in [time, time + duration) of a segment of l.
+    """
+    target_m = np.zeros((len(labelname_l), len(time_sec_v)), dtype=np.float32)
+    for item in get_field(entry, annot_key, pyjama_annot_file):
+        start_sec, end_sec = _located(item, entry, annot_key, pyjama_annot_file)
+        row = _label_index(item["value"], labelname_l, entry, annot_key, pyjama_annot_file)
+        target_m[row, (time_sec_v >= start_sec) & (time_sec_v < end_sec)] = 1.0
+    return target_m
+
+
+def hz_to_bin(frequency_hz, fmin_hz, bins_per_semitone):
+    """Nearest pitch bin (int, may be out of range) of a frequency on a CQT grid starting at ``fmin_hz``."""
+    return np.round(12 * bins_per_semitone * np.log2(np.asarray(frequency_hz, dtype=float) / fmin_hz)).astype(int)
+
+
+def f_get_pianoroll_target(entry, annot_key, time_sec_v, fmin_hz, bins_per_semitone, n_bins,
+                           pyjama_annot_file="<pyjama>"):
+    """Piano roll of ``pitchmidi`` notes on the pitch bins of a CQT/HCQT: shape (n_bins, T), float32.
+
+    Note value = MIDI pitch; its bin is the one nearest to its frequency on the grid ``fmin_hz * 2 **
+    (k / (12 * bins_per_semitone))`` (the h = 1 channel of the HCQT). Frame t is 1 while the note sounds:
+    ``time <= time_sec_v[t] < time + duration``. Notes outside the grid are counted in the returned
+    ``n_outside`` (they are not silently lost: the caller reports them).
+
+    Returns
+    -------
+    target_m : np.ndarray, shape (n_bins, len(time_sec_v)), float32
+    n_outside : int, notes whose pitch is below or above the grid
+    """
+    target_m = np.zeros((n_bins, len(time_sec_v)), dtype=np.float32)
+    n_outside = 0
+    for item in get_field(entry, annot_key, pyjama_annot_file):
+        start_sec, end_sec = _located(item, entry, annot_key, pyjama_annot_file)
+        frequency_hz = 440.0 * 2 ** ((float(item["value"]) - 69) / 12)
+        row = int(hz_to_bin(frequency_hz, fmin_hz, bins_per_semitone))
+        if not 0 <= row < n_bins:
+            n_outside += 1
+            continue
+        target_m[row, (time_sec_v >= start_sec) & (time_sec_v < end_sec)] = 1.0
+    return target_m, n_outside
+
+
+def f_get_f0_target(entry, annot_key, time_sec_v, fmin_hz, bins_per_semitone, n_bins, pyjama_annot_file="<pyjama>"):
+    """Piano roll from continuous ``f0`` annotations: shape (n_bins, T), float32.
+
+    The field holds one value ``{'value': [f0 array of voice 1, f0 array of voice 2, ...], 'time': [...]}``
+    (Hz, 0 or negative = silent). Each frame takes the f0 of the nearest annotation time.
+    """
+    field_l = get_field(entry, annot_key, pyjama_annot_file)
+    target_m = np.zeros((n_bins, len(time_sec_v)), dtype=np.float32)
+    for item in field_l:
+        if "time" not in item:
+            raise AnnotationError(f"{pyjama_annot_file}: entry '{_entry_name(entry)}', field '{annot_key}': f0 "
+                                  "values need a 'time' array")
+        annot_time_v = np.asarray(item["time"], dtype=float)
+        voice_l = item["value"] if np.ndim(item["value"][0]) else [item["value"]]
+        nearest_v = np.clip(np.searchsorted(annot_time_v, time_sec_v), 0, len(annot_time_v) - 1)
+        for f0_v in voice_l:
+            f0_v = np.asarray(f0_v, dtype=float)
+            if f0_v.shape != annot_time_v.shape:
+                raise AnnotationError(f"{pyjama_annot_file}: entry '{_entry_name(entry)}', field '{annot_key}': "
+                                      f"f0 array of {f0_v.size} values for {annot_time_v.size} times")
+            frame_f0_v = f0_v[nearest_v]
+            voiced_v = frame_f0_v > 0
+            row_v = hz_to_bin(np.where(voiced_v, frame_f0_v, fmin_hz), fmin_hz, bins_per_semitone)
+            keep_v = voiced_v & (row_v >= 0) & (row_v < n_bins)
+            target_m[row_v[keep_v], np.flatnonzero(keep_v)] = 1.0
+    return target_m
+
+
+def f_get_work_id(entry, annot_key="work_id", pyjama_annot_file="<pyjama>"):
+    """The work (cover set) a track belongs to, as a string."""
+    field_l = get_field(entry, annot_key, pyjama_annot_file)
+    return str(field_l[0]["value"])
+
+
+# --- splits ---------------------------------------------------------------------------------------
+
+SPLIT_L = ("train", "valid", "test")
+
+
+def f_get_split_entry_l(entry_l, split, split_key="split", group_key="work_id", pyjama_annot_file="<pyjama>"):
+    """The entries of one split.
+
+    If the entries have a ``split_key`` field (the course dataset does), it decides. Otherwise the split
+    is made here, deterministically, by *group* (``group_key``: work, artist, ...): all entries of a group
+    go to the same split (about 60/20/20 of the groups), never clip by clip, so that no near-duplicate
+    crosses from train to test.
+    """
+    if split not in SPLIT_L:
+        raise ValueError(f"split must be one of {', '.join(SPLIT_L)}, got '{split}'")
+    if entry_l and all(split_key in entry for entry in entry_l):
+        chosen_l = [entry for entry in entry_l if str(get_field(entry, split_key, pyjama_annot_file)[0]["value"])
+                    == split]
+    else:
+        missing_l = [_entry_name(entry) for entry in entry_l if group_key not in entry]
+        if missing_l:
+            raise AnnotationError(
+                f"{pyjama_annot_file}: the entries have no '{split_key}' field, and {len(missing_l)} (e.g. "
+                f"'{missing_l[0]}') have no '{group_key}' field to split by; add a split field, or set "
+                "dataset.group_key to a field that groups versions of one work or one artist")
+        chosen_l = [entry for entry in entry_l
+                    if _hash_split(str(get_field(entry, group_key, pyjama_annot_file)[0]["value"])) == split]
+    if not chosen_l:
+        raise AnnotationError(f"{pyjama_annot_file}: the '{split}' split is empty; check the '{split_key}' field "
+                              f"(or '{group_key}') of the entries")
+    return chosen_l
+
+
+def _hash_split(group_name):
+    fraction = int(hashlib.sha256(group_name.encode("utf-8")).hexdigest()[:8], 16) / 16**8
+    return "train" if fraction < 0.6 else "valid" if fraction < 0.8 else "test"

@@ -1,0 +1,344 @@
+"""The ``Dataset`` classes of the course: what ``__getitem__`` returns, what ``__init__`` prepares,
+and what the unit of ``idx`` is.
+
+- ``TagDataset``: auto-tagging (multiclass genre, multilabel tags, or frame-level segments); idx = a patch.
+- ``PitchDataset``: multi-pitch estimation, a piano roll on the HCQT pitch bins; idx = a patch.
+- ``CoverDataset``: cover-song identification; idx = a *work*, the item holds patches of several of its
+  versions, so that a batch of works contains positives (same work) and negatives (other works).
+
+Each is built as ``Class(hdf5_audio_file, pyjama_annot_file, split, config)``, where ``config`` holds the
+``dataset`` and ``feature`` sections of a YAML config (a dict or the namespace of ``load_config``): no
+global configuration is read. Where the features are computed is an option, ``feature_placement``:
+
+- ``'memory'`` (the seed's way): every track's feature is computed in ``__init__`` and kept in RAM;
+- ``'disk'``: computed once into an HDF5 feature cache (``feature_cache``) and read patch by patch, for
+  data larger than RAM;
+- ``'on_the_fly'``: only the audio is kept; each ``__getitem__`` computes the feature of its patch (with
+  enough audio around it for the analysis windows). Slowest, smallest.
+
+Taught in notebooks/03_dataset.ipynb.
+"""
+
+import math
+import os
+
+import h5py
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+from tqdm.auto import tqdm
+
+from course_utils import annotation, feature, feature_cache
+from course_utils.audio_store import open_audio_file, read_audio
+from course_utils.model_factory import to_plain
+
+FEATURE_PLACEMENT_L = ("memory", "disk", "on_the_fly")
+
+
+class DatasetError(ValueError):
+    """Data that does not fit the config: names the file, the entry and what to change."""
+
+
+def _sections(config):
+    """(dataset section, feature section) of a config, as dicts."""
+    config_d = to_plain(config)
+    for section in ("dataset", "feature"):
+        if section not in config_d:
+            raise DatasetError(f"the config has no '{section}' section; give the whole YAML config")
+    for key in ("sr_hz", "type", "patch_L_frame", "patch_STEP_frame"):
+        if key not in config_d["feature"]:
+            raise DatasetError(f"the config's feature section has no '{key}'")
+    return config_d["dataset"], config_d["feature"]
+
+
+def feature_hop(param_feature):
+    """Samples between two frames of a feature (1 for the waveform)."""
+    return {"waveform": 1, "lms": param_feature.get("STEP_n"), "hcqt": param_feature.get("hop_length")}[
+        param_feature["type"]]
+
+
+def feature_n_frames(n_samples, param_feature):
+    """Frames a feature has for ``n_samples`` of audio (centred frames: 1 + n_samples // hop)."""
+    return n_samples if param_feature["type"] == "waveform" else 1 + n_samples // feature_hop(param_feature)
+
+
+def _context_frames(param_feature, sr_hz):
+    """Frames of audio needed on each side of a patch to compute its feature exactly (on the fly)."""
+    if param_feature["type"] == "waveform":
+        return 0
+    hop_n = feature_hop(param_feature)
+    if param_feature["type"] == "lms":
+        return math.ceil(param_feature["L_n"] / 2 / hop_n) + 1
+    bins_per_octave = 12 * param_feature["bins_per_semitone"]
+    alpha = (2.0 ** (2 / bins_per_octave) - 1) / (2.0 ** (2 / bins_per_octave) + 1)
+    longest_filter_n = sr_hz / (alpha * param_feature["fmin"] * min(param_feature["h_l"]))
+    return math.ceil(longest_filter_n / 2 / hop_n) + 2
+
+
+class _PatchDataset(Dataset):
+    """What the three datasets share: reading, splitting, features (three placements), targets, patches."""
+
+    def __init__(self, hdf5_audio_file, pyjama_annot_file, split, config, feature_placement="memory",
+                 feature_cache_dir=None, progress=True):
+        super().__init__()
+        if feature_placement not in FEATURE_PLACEMENT_L:
+            raise ValueError(f"feature_placement must be one of {', '.join(FEATURE_PLACEMENT_L)}, "
+                             f"got '{feature_placement}'")
+        self.dataset_d, self.feature_d = _sections(config)
+        self.hdf5_audio_file, self.pyjama_annot_file = str(hdf5_audio_file), str(pyjama_annot_file)
+        self.split, self.feature_placement = split, feature_placement
+        self.skipped_d = {}  # reason -> number of entries left out on purpose (reported, never silent)
+
+        data_d = annotation.load_pyjama(pyjama_annot_file)
+        self.prepare_labels(data_d)
+        entry_l = annotation.f_get_split_entry_l(data_d["collection"]["entry"], split,
+                                                 group_key=self.dataset_d.get("group_key", "work_id"),
+                                                 pyjama_annot_file=self.pyjama_annot_file)
+        entry_l = self.select_entries(entry_l)
+        if not entry_l:
+            raise DatasetError(f"{pyjama_annot_file}: no entry left in the '{split}' split after selection "
+                               f"(left out: {self.skipped_d})")
+        self.entry_l = entry_l
+        self.key_l = [entry["filepath"][0]["value"] for entry in entry_l]
+
+        self.data_d, self.patch_l = {}, []
+        cache_path = None
+        if feature_placement == "disk":
+            cache_path = feature_cache.f_cache_features(hdf5_audio_file, self.feature_d, key_l=self.key_l,
+                                                        cache_dir=feature_cache_dir)
+        self.cache_path, self._cache_fid, self._cache_pid = cache_path, None, None
+        with open_audio_file(hdf5_audio_file) as audio_fid:
+            for entry in tqdm(entry_l, desc=f"{type(self).__name__}({split})", unit="track", disable=not progress):
+                self.data_d[entry["filepath"][0]["value"]] = self._prepare_track(entry, audio_fid, cache_path)
+        self.report()
+
+    # --- one track: feature (or audio), time axis, target, patches
+    def _prepare_track(self, entry, audio_fid, cache_path):
+        key = entry["filepath"][0]["value"]
+        where = f"{self.hdf5_audio_file}, track '{key}'"
+        audio_v, sr_hz = read_audio(audio_fid, key, self.hdf5_audio_file)
+        if sr_hz != self.feature_d["sr_hz"]:
+            raise DatasetError(f"{where}: sampling rate {sr_hz} Hz but the config says feature.sr_hz = "
+                               f"{self.feature_d['sr_hz']}; resample the audio or change the config")
+        track_d = {}
+        if self.feature_placement == "memory":
+            X, time_sec_v = feature.f_get_feature(audio_v, sr_hz, self.feature_d)
+            track_d["X"] = torch.from_numpy(X).float()
+        elif self.feature_placement == "disk":
+            with h5py.File(cache_path, "r") as cache_fid:
+                time_sec_v = cache_fid[key]["time_sec_v"][()]
+        else:
+            track_d["audio_v"] = audio_v
+            time_sec_v = np.arange(feature_n_frames(audio_v.size, self.feature_d)) * feature_hop(self.feature_d) / sr_hz
+        track_d["y"] = self.make_target(entry, time_sec_v)
+        track_d["n_frames"] = len(time_sec_v)
+        try:
+            local_patch_l = feature.f_get_patches(len(time_sec_v), self.feature_d["patch_L_frame"],
+                                                  self.feature_d["patch_STEP_frame"])
+        except ValueError as error:
+            raise DatasetError(f"{where} ({audio_v.size / sr_hz:.2f} s): {error}") from None
+        track_d["patch_l"] = local_patch_l
+        for local_patch in local_patch_l:
+            self.patch_l.append({"audiofile": key, **local_patch})
+        return track_d
+
+    # --- features of one patch, wherever they live
+    def get_X(self, key, start_frame, end_frame):
+        """Feature of frames [start_frame, end_frame) of a track: tensor (C, F, L) or (1, L), float32."""
+        track_d = self.data_d[key]
+        if self.feature_placement == "memory":
+            return track_d["X"][..., start_frame:end_frame]
+        if self.feature_placement == "disk":
+            if self._cache_fid is None or self._cache_pid != os.getpid():  # one handle per DataLoader worker
+                self._cache_fid, self._cache_pid = h5py.File(self.cache_path, "r"), os.getpid()
+            return torch.from_numpy(self._cache_fid[key]["X"][..., start_frame:end_frame]).float()
+        return torch.from_numpy(self._on_the_fly(track_d, start_frame, end_frame)).float()
+
+    def _on_the_fly(self, track_d, start_frame, end_frame):
+        audio_v, sr_hz = track_d["audio_v"], self.feature_d["sr_hz"]
+        if self.feature_d["type"] == "waveform":
+            return audio_v[np.newaxis, start_frame:end_frame]
+        hop_n, context = feature_hop(self.feature_d), _context_frames(self.feature_d, sr_hz)
+        first_frame = max(0, start_frame - context)
+        last_frame = min(track_d["n_frames"], end_frame + context)
+        end_sample = audio_v.size if last_frame == track_d["n_frames"] else (last_frame - 1) * hop_n + 1
+        X, _ = feature.f_get_feature(audio_v[first_frame * hop_n:end_sample], sr_hz, self.feature_d)
+        return X[..., start_frame - first_frame:end_frame - first_frame]
+
+    # --- hooks of each dataset
+    def prepare_labels(self, data_d):
+        """Set what the targets need from the whole file (e.g. the label vocabulary)."""
+
+    def select_entries(self, entry_l):
+        """The entries this dataset uses (others are counted in ``self.skipped_d``)."""
+        return entry_l
+
+    def make_target(self, entry, time_sec_v):
+        raise NotImplementedError
+
+    def report(self):
+        """Print what was built, and what was left out on purpose (never silently)."""
+        message = f"{type(self).__name__}({self.split}): {len(self.key_l)} tracks, {len(self)} items"
+        if self.skipped_d:
+            message += "; left out: " + ", ".join(f"{n} {reason}" for reason, n in self.skipped_d.items())
+        print(message)
+
+    def __len__(self):
+        return len(self.patch_l)
+
+    def __getitem__(self, idx_patch):
+        patch = self.patch_l[idx_patch]
+        key, s, e = patch["audiofile"], patch["start_frame"], patch["end_frame"]
+        return {"X": self.get_X(key, s, e), "y": self.get_y(key, s, e), "key": key, "start_frame": s}
+
+
+class TagDataset(_PatchDataset):
+    """Auto-tagging. idx = a patch; X = the patch's feature; y = the track's label(s).
+
+    ``config['dataset']``: ``problem`` ('multiclass': y = class index, int64; 'multilabel': y = 0/1 vector
+    (n_label,), float32; 'segment': y = 0/1 frames (n_label, L), float32), ``annot_key`` (the .pyjama field),
+    and optionally ``label_l``: the labels to use. Without it, every label of the file is used (computed on
+    all entries before the split, as in the seed). For 'multiclass', entries whose label is not in
+    ``label_l`` are left out and counted (e.g. the chorales when learning dance types).
+    """
+
+    def prepare_labels(self, data_d):
+        self.problem, self.annot_key = self.dataset_d.get("problem"), self.dataset_d.get("annot_key")
+        if self.problem not in ("multiclass", "multilabel", "segment"):
+            raise DatasetError(f"dataset.problem must be multiclass, multilabel or segment for a TagDataset, "
+                               f"got {self.problem!r}")
+        self.labelname_l = [str(label) for label in self.dataset_d["label_l"]] if "label_l" in self.dataset_d \
+            else annotation.f_get_labelname_dict(data_d, self.annot_key, self.pyjama_annot_file)
+
+    def select_entries(self, entry_l):
+        if self.problem != "multiclass" or "label_l" not in self.dataset_d:
+            return entry_l
+        kept_l = []
+        for entry in entry_l:
+            value_l = [str(item["value"]) for item in annotation.get_field(entry, self.annot_key,
+                                                                           self.pyjama_annot_file)]
+            if len(value_l) == 1 and value_l[0] not in self.labelname_l:
+                reason = f"entries labelled '{value_l[0]}' (not in label_l)"
+                self.skipped_d[reason] = self.skipped_d.get(reason, 0) + 1
+            else:
+                kept_l.append(entry)
+        return kept_l
+
+    def make_target(self, entry, time_sec_v):
+        if self.problem == "multiclass":
+            return torch.tensor(annotation.f_get_multiclass_target(entry, self.annot_key, self.labelname_l,
+                                                                   self.pyjama_annot_file))
+        if self.problem == "multilabel":
+            return torch.from_numpy(annotation.f_get_multilabel_target(entry, self.annot_key, self.labelname_l,
+                                                                       self.pyjama_annot_file))
+        return torch.from_numpy(annotation.f_get_segment_target(entry, self.annot_key, self.labelname_l,
+                                                                time_sec_v, self.pyjama_annot_file))
+
+    def get_y(self, key, start_frame, end_frame):
+        y = self.data_d[key]["y"]
+        # --- the same annotation for the whole track, or the patch's frames for segments
+        return y if self.problem in ("multiclass", "multilabel") else y[:, start_frame:end_frame]
+
+
+class PitchDataset(_PatchDataset):
+    """Multi-pitch estimation. idx = a patch; X = its HCQT (C, F, L); y = its piano roll (1, F, L), float32.
+
+    The piano roll lives on the pitch bins of the HCQT's h = 1 channel (``fmin``, ``bins_per_semitone``), so
+    the model's output (B, 1, F, L) and the target have the same shape. ``config['dataset']``: ``annot_key``
+    ('pitchmidi' notes with time/duration, or 'f0' arrays).
+    """
+
+    def prepare_labels(self, data_d):
+        if self.feature_d["type"] != "hcqt":
+            raise DatasetError(f"a PitchDataset needs the HCQT (feature.type: hcqt), got '{self.feature_d['type']}'")
+        self.annot_key = self.dataset_d.get("annot_key", "pitchmidi")
+        self.n_bins = 12 * self.feature_d["bins_per_semitone"] * self.feature_d["n_octaves"]
+        self.frequency_hz_v = self.feature_d["fmin"] * 2.0 ** (np.arange(self.n_bins)
+                                                               / (12 * self.feature_d["bins_per_semitone"]))
+
+    def make_target(self, entry, time_sec_v):
+        grid = (self.feature_d["fmin"], self.feature_d["bins_per_semitone"], self.n_bins)
+        if self.annot_key == "f0":
+            return torch.from_numpy(annotation.f_get_f0_target(entry, self.annot_key, time_sec_v, *grid,
+                                                               pyjama_annot_file=self.pyjama_annot_file))
+        target_m, n_outside = annotation.f_get_pianoroll_target(entry, self.annot_key, time_sec_v, *grid,
+                                                                pyjama_annot_file=self.pyjama_annot_file)
+        if n_outside:
+            reason = "notes outside the HCQT pitch range"
+            self.skipped_d[reason] = self.skipped_d.get(reason, 0) + n_outside
+        return torch.from_numpy(target_m)
+
+    def get_y(self, key, start_frame, end_frame):
+        return self.data_d[key]["y"][np.newaxis, :, start_frame:end_frame]
+
+    def get_track(self, key):
+        """Whole-track feature and piano roll (for evaluation on whole tracks): (C, F, T), (F, T) tensors."""
+        n_frames = self.data_d[key]["n_frames"]
+        return self.get_X(key, 0, n_frames), self.data_d[key]["y"]
+
+
+class CoverDataset(_PatchDataset):
+    """Cover-song identification. idx = a work; the item holds one patch of each of several versions.
+
+    Item: ``X`` (k, C, F, L) (one patch per version), ``y`` (k,) the work's index, int64. In the train
+    split, k = ``dataset.versions_per_work`` versions drawn at random (each with a random patch), and works
+    with a single version are left out (counted: they give no positive pair); in valid/test, every version
+    with its first patch. Batch items with ``cover_collate``. For evaluation on whole tracks,
+    ``get_track_patches(key)`` gives all the patches of a version.
+    """
+
+    def prepare_labels(self, data_d):
+        self.annot_key = self.dataset_d.get("annot_key", "work_id")
+        self.versions_per_work = int(self.dataset_d.get("versions_per_work", 4))
+
+    def select_entries(self, entry_l):
+        work_of_entry_l = [annotation.f_get_work_id(entry, self.annot_key, self.pyjama_annot_file)
+                           for entry in entry_l]
+        if self.split != "train":
+            return entry_l
+        kept_l = [entry for entry, work in zip(entry_l, work_of_entry_l, strict=True)
+                  if work_of_entry_l.count(work) >= 2]
+        if len(kept_l) < len(entry_l):
+            self.skipped_d["single-version works (no positive pair)"] = len(entry_l) - len(kept_l)
+        return kept_l
+
+    def make_target(self, entry, time_sec_v):
+        return annotation.f_get_work_id(entry, self.annot_key, self.pyjama_annot_file)
+
+    def _prepare_works(self):
+        self.work_l = sorted({track_d["y"] for track_d in self.data_d.values()})
+        self.key_by_work_d = {work: [key for key in self.key_l if self.data_d[key]["y"] == work]
+                              for work in self.work_l}
+
+    def report(self):
+        self._prepare_works()
+        super().report()
+
+    def __len__(self):
+        return len(self.work_l)
+
+    def __getitem__(self, idx_work):
+        work = self.work_l[idx_work]
+        key_l = self.key_by_work_d[work]
+        if self.split == "train":
+            order_v = torch.randperm(len(key_l))[: self.versions_per_work]
+            key_l = [key_l[i] for i in order_v]
+        X_l = []
+        for key in key_l:
+            patch_l = self.data_d[key]["patch_l"]
+            patch = patch_l[int(torch.randint(len(patch_l), ()))] if self.split == "train" else patch_l[0]
+            X_l.append(self.get_X(key, patch["start_frame"], patch["end_frame"]))
+        return {"X": torch.stack(X_l), "y": torch.full((len(key_l),), idx_work, dtype=torch.long), "key": key_l}
+
+    def get_track_patches(self, key):
+        """All patches of one version: tensor (n_patch, C, F, L)."""
+        return torch.stack([self.get_X(key, p["start_frame"], p["end_frame"]) for p in self.data_d[key]["patch_l"]])
+
+
+def cover_collate(item_l):
+    """Batch of CoverDataset items (works with different numbers of versions): X (N, C, F, L), y (N,).
+
+    N is the total number of versions in the batch; ``key`` is the flat list of their track keys.
+    """
+    return {"X": torch.cat([item["X"] for item in item_l]), "y": torch.cat([item["y"] for item in item_l]),
+            "key": [key for item in item_l for key in item["key"]]}

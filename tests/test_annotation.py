@@ -1,0 +1,117 @@
+"""course_utils.annotation: each mapping on hand-made entries, splits, and the bad inputs."""
+
+import json
+
+import numpy as np
+import pytest
+
+from course_utils import annotation as an
+
+
+def entry(key="a.wav", **field_d):
+    return {"filepath": [{"value": key}], **field_d}
+
+
+def test_load_pyjama_and_label_vocabulary(tmp_path):
+    path = tmp_path / "x.pyjama"
+    path.write_text(json.dumps({"schemaversion": 1.31, "collection": {"entry": [
+        entry("a.wav", genre=[{"value": "rock"}]), entry("b.wav", genre=[{"value": "jazz"}])]}}))
+    data_d = an.load_pyjama(path)
+    assert an.f_get_labelname_dict(data_d, "genre") == ["jazz", "rock"]
+
+
+def test_load_pyjama_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="absent.pyjama: annotation file not found"):
+        an.load_pyjama(tmp_path / "absent.pyjama")
+    truncated = tmp_path / "t.pyjama"
+    truncated.write_text('{"collection": {"entry": [')
+    with pytest.raises(an.AnnotationError, match="t.pyjama: not valid JSON"):
+        an.load_pyjama(truncated)
+    wrong = tmp_path / "w.pyjama"
+    wrong.write_text('{"entries": []}')
+    with pytest.raises(an.AnnotationError, match="no 'collection' -> 'entry' list"):
+        an.load_pyjama(wrong)
+    no_path = tmp_path / "n.pyjama"
+    no_path.write_text('{"collection": {"entry": [{"genre": [{"value": "x"}]}]}}')
+    with pytest.raises(an.AnnotationError, match="entry 0 has no 'filepath'"):
+        an.load_pyjama(no_path)
+
+
+def test_multiclass_target_and_errors():
+    labels = ["jazz", "rock"]
+    assert an.f_get_multiclass_target(entry(genre=[{"value": "rock"}]), "genre", labels) == 1
+    with pytest.raises(an.AnnotationError, match="entry 'a.wav' has no field 'genre'"):
+        an.f_get_multiclass_target(entry(tag=[{"value": "x"}]), "genre", labels, "f.pyjama")
+    with pytest.raises(an.AnnotationError, match="unknown label 'pop'"):
+        an.f_get_multiclass_target(entry(genre=[{"value": "pop"}]), "genre", labels)
+    with pytest.raises(an.AnnotationError, match="has 2 values; a multiclass problem needs exactly one"):
+        an.f_get_multiclass_target(entry(genre=[{"value": "rock"}, {"value": "jazz"}]), "genre", labels)
+    with pytest.raises(an.AnnotationError, match="list of {'value': ...} dicts"):
+        an.f_get_multiclass_target(entry(genre="rock"), "genre", labels)
+
+
+def test_multilabel_target():
+    target_v = an.f_get_multilabel_target(entry(tag=[{"value": "flute"}, {"value": "organ"}]), "tag",
+                                          ["flute", "organ", "piano"])
+    np.testing.assert_array_equal(target_v, [1, 1, 0])
+    assert target_v.dtype == np.float32
+
+
+def test_segment_target():
+    time_sec_v = np.arange(10) * 0.5  # 0, 0.5, ..., 4.5
+    chord_l = [{"value": "C", "time": 0.0, "duration": 2.0}, {"value": "G", "time": 2.0, "duration": 3.0}]
+    target_m = an.f_get_segment_target(entry(chord=chord_l), "chord", ["C", "G"], time_sec_v)
+    np.testing.assert_array_equal(target_m[0], [1, 1, 1, 1, 0, 0, 0, 0, 0, 0])
+    np.testing.assert_array_equal(target_m[1], [0, 0, 0, 0, 1, 1, 1, 1, 1, 1])
+    with pytest.raises(an.AnnotationError, match="no 'time'/'duration'"):
+        an.f_get_segment_target(entry(chord=[{"value": "C"}]), "chord", ["C"], time_sec_v)
+
+
+def test_pianoroll_target_on_hcqt_bins():
+    time_sec_v = np.arange(8) * 0.25
+    note_l = [{"value": 69, "time": 0.5, "duration": 0.5}, {"value": 24, "time": 0.0, "duration": 2.0},
+              {"value": 10, "time": 0.0, "duration": 1.0}]  # MIDI 10 is below C1: outside
+    target_m, n_outside = an.f_get_pianoroll_target(entry(pitchmidi=note_l), "pitchmidi", time_sec_v,
+                                                    fmin_hz=32.7, bins_per_semitone=3, n_bins=216)
+    assert target_m.shape == (216, 8) and n_outside == 1
+    assert target_m[(69 - 24) * 3].tolist() == [0, 0, 1, 1, 0, 0, 0, 0]  # A4: 45 semitones above C1
+    assert target_m[0].sum() == 8 and target_m.sum() == 10
+
+
+def test_f0_target():
+    time_sec_v = np.array([0.0, 0.1, 0.2])
+    f0_item = {"value": [[440.0, 440.0, 0.0], [65.4, 0.0, 65.4]], "time": [0.0, 0.1, 0.2]}
+    target_m = an.f_get_f0_target(entry(f0=[f0_item]), "f0", time_sec_v, 32.7, 1, 72)
+    assert target_m[45].tolist() == [1, 1, 0] and target_m[12].tolist() == [1, 0, 1]
+    bad_item = {"value": [[440.0, 440.0]], "time": [0.0, 0.1, 0.2]}
+    with pytest.raises(an.AnnotationError, match="f0 array of 2 values for 3 times"):
+        an.f_get_f0_target(entry(f0=[bad_item]), "f0", time_sec_v, 32.7, 1, 72)
+
+
+def test_work_id():
+    assert an.f_get_work_id(entry(work_id=[{"value": 17}])) == "17"
+
+
+def test_split_from_the_split_field():
+    entry_l = [entry("a", split=[{"value": "train"}]), entry("b", split=[{"value": "test"}])]
+    assert [e["filepath"][0]["value"] for e in an.f_get_split_entry_l(entry_l, "test")] == ["b"]
+    with pytest.raises(an.AnnotationError, match="the 'valid' split is empty"):
+        an.f_get_split_entry_l(entry_l, "valid")
+    with pytest.raises(ValueError, match="split must be one of train, valid, test"):
+        an.f_get_split_entry_l(entry_l, "training")
+
+
+def test_split_by_group_never_by_clip():
+    entry_l = [entry(f"{work}-{version}.wav", artist=[{"value": f"artist{work}"}])
+               for work in range(30) for version in range(3)]
+    split_of_artist_d = {}
+    for split in ("train", "valid", "test"):
+        for e in an.f_get_split_entry_l(entry_l, split, group_key="artist"):
+            artist = e["artist"][0]["value"]
+            assert split_of_artist_d.setdefault(artist, split) == split, "an artist is in two splits"
+    assert len(split_of_artist_d) == 30
+
+
+def test_split_without_split_or_group_field():
+    with pytest.raises(an.AnnotationError, match="no 'split' field, and 1 .* no 'work_id' field"):
+        an.f_get_split_entry_l([entry("a.wav")], "train")

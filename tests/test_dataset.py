@@ -1,0 +1,201 @@
+"""course_utils.dataset on small files in the original course's format, written by the tests."""
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+from course_utils import dataset as ds
+from course_utils.annotation import AnnotationError
+
+from .helpers import SR_HZ, sine_track, write_audio_hdf5, write_pyjama
+
+LMS = {"sr_hz": SR_HZ, "type": "lms", "nb_band": 64, "L_n": 1024, "STEP_n": 512, "patch_L_frame": 16,
+       "patch_STEP_frame": 8}
+HCQT = {"sr_hz": SR_HZ, "type": "hcqt", "h_l": [0.5, 1, 2], "fmin": 32.7, "n_octaves": 6, "bins_per_semitone": 1,
+        "hop_length": 512, "patch_L_frame": 16, "patch_STEP_frame": 16}
+SPLIT_L = ["train", "train", "valid", "test"]
+
+
+def genre_entry(key, genre, split, tag_l=("flute",), work="w"):
+    return {"filepath": [{"value": key}], "genre": [{"value": genre}], "tag": [{"value": t} for t in tag_l],
+            "split": [{"value": split}], "work_id": [{"value": work}],
+            "pitchmidi": [{"value": 57 if genre == "low" else 81, "time": 0.5, "duration": 1.0}]}  # 220 / 880 Hz
+
+
+@pytest.fixture
+def toy(tmp_path):
+    """8 tracks of 2 s, two genres (a low and a high tone), two works per split (train/valid/test)."""
+    track_d, entry_l = {}, []
+    for i in range(8):
+        genre = "low" if i % 2 == 0 else "high"
+        key = f"{genre}{i}.wav"
+        track_d[key] = sine_track(2.0, 220.0 if genre == "low" else 880.0) * (0.5 + 0.1 * i)
+        entry_l.append(genre_entry(key, genre, SPLIT_L[i // 2], tag_l=("flute", "organ") if i % 4 == 0
+                                   else ("flute",), work=f"work{i // 2}"))
+    audio = write_audio_hdf5(tmp_path / "toy_audio.hdf5", track_d)
+    pyjama = write_pyjama(tmp_path / "toy.pyjama", entry_l)
+    return audio, pyjama, tmp_path
+
+
+def config(feature_d=LMS, **dataset_d):
+    return {"dataset": {"problem": "multiclass", "annot_key": "genre", **dataset_d}, "feature": dict(feature_d)}
+
+
+def test_tag_dataset_multiclass_items_and_batches(toy):
+    audio, pyjama, _ = toy
+    train = ds.TagDataset(audio, pyjama, "train", config(), progress=False)
+    assert train.labelname_l == ["high", "low"] and len(train.key_l) == 4
+    n_frames = 1 + 2 * SR_HZ // 512
+    assert len(train) == 4 * len(range(0, n_frames - 16 + 1, 8)) + 4 * ((n_frames - 16) % 8 != 0)
+    item = train[0]
+    assert item["X"].shape == (1, 64, 16) and item["X"].dtype == torch.float32
+    assert item["y"].dtype == torch.int64 and item["y"].item() == train.labelname_l.index("low")
+    batch = next(iter(DataLoader(train, batch_size=5, shuffle=True)))
+    assert batch["X"].shape == (5, 1, 64, 16) and batch["y"].shape == (5,) and len(batch["key"]) == 5
+
+
+def test_tag_dataset_multilabel(toy):
+    audio, pyjama, _ = toy
+    train = ds.TagDataset(audio, pyjama, "train", config(problem="multilabel", annot_key="tag"), progress=False)
+    assert train.labelname_l == ["flute", "organ"]
+    y_by_key_d = {item["key"]: item["y"].tolist() for item in (train[i] for i in range(len(train)))}
+    assert y_by_key_d["low0.wav"] == [1.0, 1.0] and y_by_key_d["high1.wav"] == [1.0, 0.0]
+
+
+def test_label_l_leaves_out_other_labels_and_reports_them(toy, capsys):
+    audio, pyjama, _ = toy
+    train = ds.TagDataset(audio, pyjama, "train", config(label_l=["low"]), progress=False)
+    assert all(key.startswith("low") for key in train.key_l)
+    assert train.skipped_d == {"entries labelled 'high' (not in label_l)": 2}
+    assert "left out: 2 entries labelled 'high'" in capsys.readouterr().out
+
+
+def test_feature_placements_give_the_same_patches(toy):
+    audio, pyjama, tmp_path = toy
+    for feature_d, tolerance in ((LMS, 1e-4), (HCQT, 2e-2)):
+        memory = ds.TagDataset(audio, pyjama, "train", config(feature_d), progress=False)
+        disk = ds.TagDataset(audio, pyjama, "train", config(feature_d), feature_placement="disk",
+                             feature_cache_dir=tmp_path / "cache", progress=False)
+        fly = ds.TagDataset(audio, pyjama, "train", config(feature_d), feature_placement="on_the_fly",
+                            progress=False)
+        assert len(memory) == len(disk) == len(fly)
+        for idx in (0, len(memory) // 2, len(memory) - 1):
+            torch.testing.assert_close(disk[idx]["X"], memory[idx]["X"])
+            error = torch.linalg.norm(fly[idx]["X"] - memory[idx]["X"]) / torch.linalg.norm(memory[idx]["X"])
+            assert error < tolerance, f"{feature_d['type']} on the fly differs by {error:.1e} at patch {idx}"
+
+
+def test_disk_placement_works_with_dataloader_workers(toy):
+    audio, pyjama, tmp_path = toy
+    disk = ds.TagDataset(audio, pyjama, "train", config(), feature_placement="disk", progress=False)
+    batch_l = list(DataLoader(disk, batch_size=4, num_workers=2))
+    assert sum(batch["X"].shape[0] for batch in batch_l) == len(disk)
+
+
+def test_pitch_dataset_piano_roll_is_aligned(toy):
+    audio, pyjama, _ = toy
+    train = ds.PitchDataset(audio, pyjama, "train", config(HCQT, annot_key="pitchmidi"), progress=False)
+    X, roll_m = train.get_track("high1.wav")
+    assert X.shape[:2] == (3, 72) and roll_m.shape == (72, X.shape[2])
+    active_bin_v = torch.nonzero(roll_m.sum(dim=1)).flatten()
+    assert active_bin_v.tolist() == [81 - 24]  # A5 (MIDI 81) is 57 semitones above C1 (MIDI 24), 1 bin/semitone
+    item = train[0]
+    assert item["X"].shape == (3, 72, 16) and item["y"].shape == (1, 72, 16) and item["y"].dtype == torch.float32
+    time_sec_v = np.arange(roll_m.shape[1]) * 512 / SR_HZ
+    assert roll_m[57, (time_sec_v >= 0.5) & (time_sec_v < 1.5)].min() == 1
+    assert roll_m[57, (time_sec_v < 0.5) | (time_sec_v >= 1.5)].max() == 0
+    assert X[1, 57, (time_sec_v > 0.2) & (time_sec_v < 1.8)].mean() > 10 * X[1, 45].mean()  # the sound is there
+
+
+def test_pitch_dataset_needs_the_hcqt(toy):
+    audio, pyjama, _ = toy
+    with pytest.raises(ds.DatasetError, match="needs the HCQT"):
+        ds.PitchDataset(audio, pyjama, "train", config(LMS, annot_key="pitchmidi"), progress=False)
+
+
+def test_cover_dataset_units_are_works_and_collate(toy):
+    audio, pyjama, _ = toy
+    train = ds.CoverDataset(audio, pyjama, "train", config(HCQT, annot_key="work_id", versions_per_work=2),
+                            progress=False)
+    assert len(train) == 2 and train.work_l == ["work0", "work1"]
+    item = train[1]
+    assert item["X"].shape == (2, 3, 72, 16) and item["y"].tolist() == [1, 1]
+    batch = next(iter(DataLoader(train, batch_size=2, collate_fn=ds.cover_collate)))
+    assert batch["X"].shape == (4, 3, 72, 16) and sorted(batch["y"].tolist()) == [0, 0, 1, 1]
+    assert train.get_track_patches("low0.wav").shape[1:] == (3, 72, 16)
+
+
+def test_cover_train_split_leaves_out_single_version_works(toy, tmp_path):
+    audio, _, _ = toy
+    entry_l = [genre_entry(f"low{i}.wav", "low", "train", work=f"w{min(i, 2)}") for i in (0, 2, 4)]
+    entry_l[0]["filepath"][0]["value"], entry_l[1]["filepath"][0]["value"] = "low0.wav", "low2.wav"
+    entry_l[2]["work_id"] = [{"value": "w0"}]
+    entry_l.append(genre_entry("low6.wav", "low", "train", work="alone"))
+    pyjama = write_pyjama(tmp_path / "covers.pyjama", entry_l)
+    train = ds.CoverDataset(audio, pyjama, "train", config(HCQT, annot_key="work_id"), progress=False)
+    assert train.work_l == ["w0"] and train.skipped_d == {"single-version works (no positive pair)": 2}
+
+
+# --- bad inputs -----------------------------------------------------------------------------------
+
+def test_filepath_without_audio(toy, tmp_path):
+    audio, _, _ = toy
+    pyjama = write_pyjama(tmp_path / "ghost.pyjama", [genre_entry("ghost.wav", "low", "train")])
+    with pytest.raises(KeyError, match="toy_audio.hdf5: no audio for track 'ghost.wav'"):
+        ds.TagDataset(audio, pyjama, "train", config(), progress=False)
+
+
+def test_missing_annotation_field(toy):
+    audio, pyjama, _ = toy
+    with pytest.raises(AnnotationError, match="entry 'low0.wav' has no field 'mood'"):
+        ds.TagDataset(audio, pyjama, "train", config(annot_key="mood"), progress=False)
+
+
+def test_unknown_label(toy):
+    audio, pyjama, _ = toy
+    with pytest.raises(AnnotationError, match="entry 'low0.wav', field 'tag': unknown label 'organ'"):
+        ds.TagDataset(audio, pyjama, "train", config(problem="multilabel", annot_key="tag", label_l=["flute"]),
+                      progress=False)
+
+
+def test_empty_split(toy, tmp_path):
+    audio, _, _ = toy
+    pyjama = write_pyjama(tmp_path / "train_only.pyjama", [genre_entry("low0.wav", "low", "train")])
+    with pytest.raises(AnnotationError, match="the 'test' split is empty"):
+        ds.TagDataset(audio, pyjama, "test", config(), progress=False)
+
+
+def test_track_shorter_than_one_patch(tmp_path):
+    audio = write_audio_hdf5(tmp_path / "short_audio.hdf5", {"short.wav": sine_track(0.2, 440)})
+    pyjama = write_pyjama(tmp_path / "short.pyjama", [genre_entry("short.wav", "low", "train")])
+    with pytest.raises(ds.DatasetError, match=r"short_audio.hdf5, track 'short.wav' \(0.20 s\): the feature has 9 "
+                                              "frames, fewer than one patch of 16 frames"):
+        ds.TagDataset(audio, pyjama, "train", config(), progress=False)
+
+
+def test_sampling_rate_different_from_the_config(tmp_path):
+    audio = write_audio_hdf5(tmp_path / "sr_audio.hdf5", {"a.wav": sine_track(2.0, 440, sr_hz=16000)}, sr_hz=16000)
+    pyjama = write_pyjama(tmp_path / "sr.pyjama", [genre_entry("a.wav", "low", "train")])
+    with pytest.raises(ds.DatasetError, match="track 'a.wav': sampling rate 16000 Hz but the config says "
+                                              "feature.sr_hz = 22050"):
+        ds.TagDataset(audio, pyjama, "train", config(), progress=False)
+
+
+def test_nan_audio(tmp_path):
+    audio_v = sine_track(2.0, 440)
+    audio_v[100] = np.nan
+    audio = write_audio_hdf5(tmp_path / "nan_audio.hdf5", {"a.wav": audio_v})
+    pyjama = write_pyjama(tmp_path / "nan.pyjama", [genre_entry("a.wav", "low", "train")])
+    with pytest.raises(ValueError, match="nan_audio.hdf5: track 'a.wav' holds NaN"):
+        ds.TagDataset(audio, pyjama, "train", config(), progress=False)
+
+
+def test_bad_config(toy):
+    audio, pyjama, _ = toy
+    with pytest.raises(ds.DatasetError, match="no 'feature' section"):
+        ds.TagDataset(audio, pyjama, "train", {"dataset": {}}, progress=False)
+    with pytest.raises(ds.DatasetError, match="dataset.problem must be multiclass, multilabel or segment"):
+        ds.TagDataset(audio, pyjama, "train", config(problem="regression"), progress=False)
+    with pytest.raises(ValueError, match="feature_placement must be one of memory, disk, on_the_fly"):
+        ds.TagDataset(audio, pyjama, "train", config(), feature_placement="gpu", progress=False)
