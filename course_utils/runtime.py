@@ -68,3 +68,25 @@ def seed_everything(seed):
     generator = torch.Generator()
     generator.manual_seed(int(seed))
     return generator
+
+
+def project_dir():
+    """The course folder (the one holding ``configs/`` and ``notebooks/``), found from the current folder.
+
+    Notebooks run from ``notebooks/``, scripts from the root: both find the same ``configs/`` and ``data/``.
+    """
+    from pathlib import Path
+
+    for folder in [Path.cwd(), *Path.cwd().parents]:
+        if (folder / "configs").is_dir() and (folder / "course_utils").is_dir():
+            return folder
+    package_parent = Path(__file__).resolve().parents[1]
+    if (package_parent / "configs").is_dir():
+        return package_parent
+    raise FileNotFoundError("cannot find the course folder (with configs/ and course_utils/) from "
+                            f"{Path.cwd()}; run the notebooks from the course's clone")
+
+
+def dataset_preset():
+    """The dataset preset for this mode: 'small' in fast mode, 'full' otherwise."""
+    return "small" if is_fast_mode() else "full"

@@ -52,3 +52,17 @@ def test_seed_everything_makes_draws_repeatable():
 def test_seed_everything_rejects_bad_seeds(bad_seed):
     with pytest.raises(ValueError, match="seed must be a non-negative integer"):
         runtime.seed_everything(bad_seed)
+
+
+def test_project_dir_is_found_from_a_subfolder(monkeypatch):
+    root = runtime.project_dir()
+    assert (root / "configs").is_dir()
+    monkeypatch.chdir(root / "notebooks")
+    assert runtime.project_dir() == root
+
+
+def test_dataset_preset_follows_the_mode(monkeypatch):
+    monkeypatch.setenv(runtime.FAST_MODE_VARIABLE, "1")
+    assert runtime.dataset_preset() == "small"
+    monkeypatch.setenv(runtime.FAST_MODE_VARIABLE, "0")
+    assert runtime.dataset_preset() == "full"

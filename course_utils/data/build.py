@@ -14,6 +14,7 @@ under temporary names and renamed at the end). Taught in notebooks/01_data.ipynb
 
 import hashlib
 import json
+import math
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
@@ -151,6 +152,11 @@ def render_track(track, max_sec):
     render_d = _render_settings(track, rng)
     sec_per_ql = 60.0 / render_d["tempo_qpm"]
     first_onset_ql = min(note["onset_ql"] for note in score_note_l)  # skip silent bars (instrumental intros)
+    # a piece shorter than the clip is played again, as musicians play the repeats
+    piece_ql = max(note["onset_ql"] + note["duration_ql"] for note in score_note_l) - first_onset_ql
+    n_play = max(1, math.ceil(max_sec / (piece_ql * sec_per_ql)))
+    score_note_l = [dict(note, onset_ql=note["onset_ql"] + play * piece_ql) for play in range(n_play)
+                    for note in score_note_l]
     note_l = []
     for note in score_note_l:
         jitter_sec = float(rng.uniform(-1, 1)) * render_d["timing_jitter_sec"]
