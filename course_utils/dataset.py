@@ -45,7 +45,10 @@ def _sections(config):
     for section in ("dataset", "feature"):
         if section not in config_d:
             raise DatasetError(f"the config has no '{section}' section; give the whole YAML config")
-    for key in ("sr_hz", "type", "patch_L_frame", "patch_STEP_frame"):
+    required_l = ["type", "patch_L_frame", "patch_STEP_frame"]
+    if config_d["feature"].get("type") != "precomputed":
+        required_l.append("sr_hz")
+    for key in required_l:
         if key not in config_d["feature"]:
             raise DatasetError(f"the config's feature section has no '{key}'")
     return config_d["dataset"], config_d["feature"]
@@ -85,6 +88,9 @@ class _PatchDataset(Dataset):
             raise ValueError(f"feature_placement must be one of {', '.join(FEATURE_PLACEMENT_L)}, "
                              f"got '{feature_placement}'")
         self.dataset_d, self.feature_d = _sections(config)
+        if self.feature_d["type"] == "precomputed" and feature_placement != "memory":
+            raise DatasetError(f"precomputed features are read into memory: use feature_placement='memory', "
+                               f"not '{feature_placement}'")
         self.hdf5_audio_file, self.pyjama_annot_file = str(hdf5_audio_file), str(pyjama_annot_file)
         self.split, self.feature_placement = split, feature_placement
         self.skipped_d = {}  # reason -> number of entries left out on purpose (reported, never silent)
@@ -116,6 +122,8 @@ class _PatchDataset(Dataset):
     def _prepare_track(self, entry, audio_fid, cache_path):
         key = entry["filepath"][0]["value"]
         where = f"{self.hdf5_audio_file}, track '{key}'"
+        if self.feature_d["type"] == "precomputed":
+            return self._prepare_precomputed_track(entry, audio_fid, key, where)
         audio_v, sr_hz = read_audio(audio_fid, key, self.hdf5_audio_file)
         if sr_hz != self.feature_d["sr_hz"]:
             raise DatasetError(f"{where}: sampling rate {sr_hz} Hz but the config says feature.sr_hz = "
@@ -141,6 +149,28 @@ class _PatchDataset(Dataset):
         for local_patch in local_patch_l:
             self.patch_l.append({"audiofile": key, **local_patch})
         return track_d
+
+    def _prepare_precomputed_track(self, entry, feature_fid, key, where):
+        """A track of a ``_feat.hdf5`` file (features instead of audio, e.g. Cover1000's 12-d features)."""
+        if key not in feature_fid:
+            raise KeyError(f"{self.hdf5_audio_file}: no feature for track '{key}' (named in the .pyjama file)")
+        X = np.asarray(feature_fid[key][()], dtype=np.float32)
+        if X.ndim == 2:
+            X = X[np.newaxis]  # (F, T) -> (1, F, T)
+        if X.ndim != 3 or not np.all(np.isfinite(X)):
+            raise DatasetError(f"{where}: a precomputed feature must be a finite (F, T) or (C, F, T) array, "
+                               f"got shape {X.shape}")
+        hop_sec = float(feature_fid[key].attrs.get("hop_sec", self.feature_d.get("hop_sec", 1.0)))
+        time_sec_v = np.arange(X.shape[-1]) * hop_sec
+        try:
+            local_patch_l = feature.f_get_patches(X.shape[-1], self.feature_d["patch_L_frame"],
+                                                  self.feature_d["patch_STEP_frame"])
+        except ValueError as error:
+            raise DatasetError(f"{where}: {error}") from None
+        for local_patch in local_patch_l:
+            self.patch_l.append({"audiofile": key, **local_patch})
+        return {"X": torch.from_numpy(X), "y": self.make_target(entry, time_sec_v), "n_frames": X.shape[-1],
+                "patch_l": local_patch_l}
 
     # --- features of one patch, wherever they live
     def get_X(self, key, start_frame, end_frame):

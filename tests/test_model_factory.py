@@ -74,7 +74,8 @@ def test_layer_output_shape(input_dim, layer_l, expected):
 
 
 def test_every_registered_type_is_tested():
-    tested = {case[0].split("-")[0] for case in LAYER_CASE_L} | {"StoreAs", "CatWith"}
+    tested = {case[0].split("-")[0] for case in LAYER_CASE_L}
+    tested |= {"StoreAs", "CatWith"}
     brief_vocabulary = {"BatchNorm1d", "BatchNorm1dT", "BatchNorm2d", "LayerNorm", "Conv1d", "Conv2d",
                         "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "Linear", "Dropout", "Activation", "Flatten",
                         "Squeeze", "UnSqueeze", "Permute", "Mean", "Max", "AutoPoolWeightSplit", "SoftmaxWeight",
@@ -99,7 +100,8 @@ def test_the_seed_unet_builds_unchanged_and_keeps_the_input_size():
         assert list(model(torch.randn(2, 6, 216, 64)).shape) == [2, 1, 216, 64]
 
 
-CONFIG_OUTPUT_D = {"tag_genre_lms.yaml": [3, 5], "tag_instrument_waveform.yaml": [3, 9], "tag_instrument_lms.yaml": [3, 9],
+CONFIG_OUTPUT_D = {"tag_genre_lms.yaml": [3, 5], "tag_instrument_waveform.yaml": [3, 9],
+                   "tag_instrument_lms.yaml": [3, 9],
                    "pitch_bittner_hcqt.yaml": [3, 1, 72, 64], "pitch_unet_hcqt.yaml": [3, 1, 216, 64],
                    "cover_move_hcqt.yaml": [3, 64]}
 

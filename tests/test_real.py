@@ -1,0 +1,110 @@
+"""course_utils.data.real: the fetch against a local HTTP server (complete, corrupt, interrupted, offline),
+and a Cover1000-style file of precomputed features read by CoverDataset."""
+
+import hashlib
+import http.server
+import socket
+import threading
+
+import h5py
+import numpy as np
+import pytest
+
+from course_utils import dataset as ds
+from course_utils.data import real
+
+from .helpers import write_pyjama
+
+PAYLOAD = np.random.default_rng(0).integers(0, 255, 200_000, dtype=np.uint8).tobytes()
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        name = self.path.rsplit("/", 1)[-1]
+        if name.startswith("missing"):
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(PAYLOAD)))
+        self.end_headers()
+        if "interrupted" in self.path:
+            self.wfile.write(PAYLOAD[: len(PAYLOAD) // 3])  # the connection closes mid-way
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self.wfile.write(PAYLOAD)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def one_file_dataset(monkeypatch):
+    monkeypatch.setitem(real.REAL_DATASET_D, "toy", {"file_l": ["toy.pyjama"]})
+    return "toy"
+
+
+def test_fetch_with_integrity_check(server, tmp_path, one_file_dataset):
+    sha256 = hashlib.sha256(PAYLOAD).hexdigest()
+    path_l = real.fetch_real_dataset(one_file_dataset, server + "/files", tmp_path, {"toy.pyjama": sha256},
+                                     progress=False)
+    assert path_l == [tmp_path / "toy.pyjama"] and path_l[0].read_bytes() == PAYLOAD
+
+
+def test_corrupt_download_is_rejected_and_not_kept(server, tmp_path, one_file_dataset):
+    with pytest.raises(ValueError, match="toy.pyjama: the downloaded file does not match its SHA-256"):
+        real.fetch_real_dataset(one_file_dataset, server, tmp_path, {"toy.pyjama": "0" * 64}, progress=False)
+    assert not (tmp_path / "toy.pyjama").exists()
+
+
+def test_interrupted_download_is_not_kept(server, tmp_path, one_file_dataset):
+    with pytest.raises(ConnectionError, match="interrupted|failed|cannot reach"):
+        real.fetch_real_dataset(one_file_dataset, server + "/interrupted", tmp_path, progress=False)
+    assert not (tmp_path / "toy.pyjama").exists()
+
+
+def test_http_error_and_offline(server, tmp_path, monkeypatch):
+    monkeypatch.setitem(real.REAL_DATASET_D, "gone", {"file_l": ["missing.pyjama"]})
+    with pytest.raises(ConnectionError, match="failed"):
+        real.fetch_real_dataset("gone", server, tmp_path, progress=False)
+    with socket.socket() as sock:  # a port where nothing listens
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    with pytest.raises(ConnectionError, match=r"\(offline\?\).*python -m course_utils.data build"):
+        real.fetch_real_dataset("gone", f"http://127.0.0.1:{closed_port}", tmp_path, progress=False)
+
+
+def test_unknown_real_dataset():
+    with pytest.raises(ValueError, match="unknown dataset 'gtzan'; use one of gtzan-genre"):
+        real.fetch_real_dataset("gtzan", "http://127.0.0.1:1", "unused")
+
+
+def test_cover1000_style_precomputed_features(tmp_path):
+    """The original cover sets ship 12-d features per track in <name>_feat.hdf5 instead of audio."""
+    rng = np.random.default_rng(0)
+    feature_path = tmp_path / "cover1000_feat.hdf5"
+    entry_l = []
+    with h5py.File(feature_path, "w") as fid:
+        for work in range(3):
+            for version in range(2):
+                key = f"w{work}_v{version}"
+                fid.create_dataset(key, data=rng.random((12, 100), dtype=np.float32)).attrs["hop_sec"] = 0.5
+                entry_l.append({"filepath": [{"value": key}], "work_id": [{"value": work}],
+                                "split": [{"value": "train"}]})
+    pyjama = write_pyjama(tmp_path / "cover1000.pyjama", entry_l)
+    config = {"dataset": dict(real.REAL_DATASET_D["cover1000"]["dataset"], versions_per_work=2),
+              "feature": {"type": "precomputed", "patch_L_frame": 32, "patch_STEP_frame": 16}}
+    covers = ds.CoverDataset(feature_path, pyjama, "train", config, progress=False)
+    assert len(covers) == 3 and covers[0]["X"].shape == (2, 1, 12, 32)
+    with pytest.raises(ds.DatasetError, match="use feature_placement='memory'"):
+        ds.CoverDataset(feature_path, pyjama, "train", config, feature_placement="disk", progress=False)
