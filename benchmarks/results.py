@@ -15,6 +15,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,11 +40,15 @@ def main(prefix_l):
             continue
         notebook = nbformat.read(path, as_version=4)
         start = time.perf_counter()
-        NotebookClient(notebook, timeout=3600, kernel_name="python3",
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        try:
+            NotebookClient(notebook, timeout=3600, kernel_name="python3",
+                           resources={"metadata": {"path": str(path.parent)}}).execute()
+            result = last_output(notebook)
+        except CellExecutionError as error:  # report it in the table, and go on with the next notebook
+            result = f"FAILED: {str(error).strip().splitlines()[-1]}"
         minutes = (time.perf_counter() - start) / 60
         nbformat.write(notebook, out_dir / path.name)
-        row_l.append((path.name, minutes, last_output(notebook)))
+        row_l.append((path.name, minutes, result))
         print(f"{path.name}: {minutes:.1f} min", flush=True)
     print("\n| notebook | run time (min) | test results (default mode) |\n| --- | ---: | --- |")
     for name, minutes, result in row_l:
