@@ -59,32 +59,32 @@ class Permute(nn.Module):
         return f"shape={list(self.shape)}"
 
 
-class Mean(nn.Module):
+class _Reduce(nn.Module):
+    """Reduce the axis ``dim`` with ``reduce_fn`` (kept as size 1 if ``keepdim``)."""
+
+    reduce_fn = None
+
+    def __init__(self, dim, keepdim=False):
+        super().__init__()
+        self.dim, self.keepdim = dim, keepdim
+
+    def forward(self, X):
+        return type(self).reduce_fn(X, dim=self.dim, keepdim=self.keepdim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}, keepdim={self.keepdim}"
+
+
+class Mean(_Reduce):
     """Average over the axis ``dim`` (kept as size 1 if ``keepdim``)."""
 
-    def __init__(self, dim, keepdim=False):
-        super().__init__()
-        self.dim, self.keepdim = dim, keepdim
-
-    def forward(self, X):
-        return torch.mean(X, dim=self.dim, keepdim=self.keepdim)
-
-    def extra_repr(self):
-        return f"dim={self.dim}, keepdim={self.keepdim}"
+    reduce_fn = torch.mean
 
 
-class Max(nn.Module):
+class Max(_Reduce):
     """Maximum over the axis ``dim`` (values only; kept as size 1 if ``keepdim``)."""
 
-    def __init__(self, dim, keepdim=False):
-        super().__init__()
-        self.dim, self.keepdim = dim, keepdim
-
-    def forward(self, X):
-        return torch.amax(X, dim=self.dim, keepdim=self.keepdim)
-
-    def extra_repr(self):
-        return f"dim={self.dim}, keepdim={self.keepdim}"
+    reduce_fn = torch.amax
 
 
 class BatchNorm1dT(nn.BatchNorm1d):

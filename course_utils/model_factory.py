@@ -63,26 +63,23 @@ _AUTO_PARAM_D = {"AutoPoolWeightSplit": lambda X: {"n_channels": X.shape[1]},
                  "SoftmaxWeight": lambda X: {"n_channels": X.shape[1]}}
 
 
-class StoreAs(nn.Module):
+class _KeyLayer(nn.Module):
+    """A step of the forward pass that refers to a stored tensor by its key (handled by ``_apply_layer``)."""
+
+    def __init__(self, key):
+        super().__init__()
+        self.key = key
+
+    def extra_repr(self):
+        return f"key={self.key!r}"
+
+
+class StoreAs(_KeyLayer):
     """Keep the current tensor under ``key`` (for a later ``CatWith``: U-Net skip connections)."""
 
-    def __init__(self, key):
-        super().__init__()
-        self.key = key
 
-    def extra_repr(self):
-        return f"key={self.key!r}"
-
-
-class CatWith(nn.Module):
+class CatWith(_KeyLayer):
     """Concatenate the tensor stored under ``key`` to the current one on the channel axis (dim 1)."""
-
-    def __init__(self, key):
-        super().__init__()
-        self.key = key
-
-    def extra_repr(self):
-        return f"key={self.key!r}"
 
 
 # --- building one layer ---------------------------------------------------------------------------
