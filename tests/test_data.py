@@ -232,3 +232,13 @@ def test_silent_intro_bars_are_skipped(monkeypatch):
              "seed": 1}
     audio_v, entry = build.render_track(track, 4.0)
     assert entry["pitchmidi"][0]["time"] < 0.3 and audio_v.size > 0
+
+
+def test_a_chorale_with_no_notes_is_an_error_naming_it(tmp_path, monkeypatch):
+    import music21
+    (tmp_path / "bach").mkdir()
+    empty = music21.stream.Score([music21.stream.Part(id=voice) for voice in scores.VOICE_L])
+    empty.write("musicxml", fp=tmp_path / "bach" / "bwv999.xml")
+    monkeypatch.setattr(scores, "corpus_root", lambda: tmp_path)
+    with pytest.raises(ValueError, match="bwv999.xml: the chorale has no notes"):
+        scores.read_chorale_notes("bwv999.xml")

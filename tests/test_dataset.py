@@ -199,3 +199,9 @@ def test_bad_config(toy):
         ds.TagDataset(audio, pyjama, "train", config(problem="regression"), progress=False)
     with pytest.raises(ValueError, match="feature_placement must be one of memory, disk, on_the_fly"):
         ds.TagDataset(audio, pyjama, "train", config(), feature_placement="gpu", progress=False)
+
+
+def test_no_entry_left_after_selection(toy):
+    audio, pyjama, _ = toy
+    with pytest.raises(ds.DatasetError, match="no entry left in the 'train' split after selection"):
+        ds.TagDataset(audio, pyjama, "train", config(label_l=["rock"]), progress=False)

@@ -118,3 +118,9 @@ def test_track_too_short_for_a_feature_names_the_track(tmp_path):
 def test_unknown_track_key_is_an_error(audio_file):
     with pytest.raises(KeyError, match="no audio for tracks"):
         feature_cache.f_cache_features(audio_file, PARAM_LMS, key_l=["track0.wav", "ghost.wav"])
+
+
+def test_read_cached_feature_of_an_unknown_track(audio_file):
+    cache_path = feature_cache.f_cache_features(audio_file, PARAM_LMS)
+    with h5py.File(cache_path, "r") as fid, pytest.raises(KeyError, match="no feature for track 'ghost.wav'"):
+        feature_cache.f_read_cached_feature(fid, "ghost.wav", cache_path)

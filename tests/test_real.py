@@ -108,3 +108,17 @@ def test_cover1000_style_precomputed_features(tmp_path):
     assert len(covers) == 3 and covers[0]["X"].shape == (2, 1, 12, 32)
     with pytest.raises(ds.DatasetError, match="use feature_placement='memory'"):
         ds.CoverDataset(feature_path, pyjama, "train", config, feature_placement="disk", progress=False)
+
+
+def test_precomputed_features_missing_or_malformed(tmp_path):
+    feature_path = tmp_path / "bad_feat.hdf5"
+    with h5py.File(feature_path, "w") as fid:
+        fid.create_dataset("flat", data=np.zeros(100, np.float32))
+    config = {"dataset": {"annot_key": "work_id"},
+              "feature": {"type": "precomputed", "patch_L_frame": 8, "patch_STEP_frame": 8}}
+    for key, error_type, message in (("ghost", KeyError, "no feature for track 'ghost'"),
+                                     ("flat", ds.DatasetError, r"must be a finite \(F, T\) or \(C, F, T\) array")):
+        pyjama = write_pyjama(tmp_path / f"{key}.pyjama", [{"filepath": [{"value": key}], "work_id": [{"value": 1}],
+                                                            "split": [{"value": "test"}]}])
+        with pytest.raises(error_type, match=message):
+            ds.CoverDataset(feature_path, pyjama, "test", config, progress=False)
