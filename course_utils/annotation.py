@@ -130,14 +130,29 @@ def hz_to_bin(frequency_hz, fmin_hz, bins_per_semitone):
     return np.round(12 * bins_per_semitone * np.log2(np.asarray(frequency_hz, dtype=float) / fmin_hz)).astype(int)
 
 
+def _voice(item, entry, annot_key, pyjama_annot_file):
+    """The ``voice`` of a note (needed when a target keeps some voices only)."""
+    if "voice" not in item:
+        raise AnnotationError(f"{pyjama_annot_file}: entry '{_entry_name(entry)}', field '{annot_key}': a note has "
+                              "no 'voice'; remove voice_l from the dataset config or give every note its voice")
+    return item["voice"]
+
+
+def has_voice(entry, annot_key, voice_l, pyjama_annot_file="<pyjama>"):
+    """True when the entry has at least one ``annot_key`` note of a voice in ``voice_l``."""
+    return any(_voice(item, entry, annot_key, pyjama_annot_file) in voice_l
+               for item in get_field(entry, annot_key, pyjama_annot_file))
+
+
 def f_get_pianoroll_target(entry, annot_key, time_sec_v, fmin_hz, bins_per_semitone, n_bins,
-                           pyjama_annot_file="<pyjama>"):
+                           pyjama_annot_file="<pyjama>", voice_l=None):
     """Piano roll of ``pitchmidi`` notes on the pitch bins of a CQT/HCQT: shape (n_bins, T), float32.
 
     Note value = MIDI pitch; its bin is the one nearest to its frequency on the grid ``fmin_hz * 2 **
     (k / (12 * bins_per_semitone))`` (the h = 1 channel of the HCQT). Frame t is 1 while the note sounds:
     ``time <= time_sec_v[t] < time + duration``. Notes outside the grid are counted in the returned
-    ``n_outside`` (they are not silently lost: the caller reports them).
+    ``n_outside`` (they are not silently lost: the caller reports them). With ``voice_l`` (e.g.
+    ``['Soprano']``), only the notes of those voices are drawn: the target of melody extraction.
 
     Returns
     -------
@@ -147,6 +162,8 @@ def f_get_pianoroll_target(entry, annot_key, time_sec_v, fmin_hz, bins_per_semit
     target_m = np.zeros((n_bins, len(time_sec_v)), dtype=np.float32)
     n_outside = 0
     for item in get_field(entry, annot_key, pyjama_annot_file):
+        if voice_l is not None and _voice(item, entry, annot_key, pyjama_annot_file) not in voice_l:
+            continue
         start_sec, end_sec = _located(item, entry, annot_key, pyjama_annot_file)
         frequency_hz = 440.0 * 2 ** ((float(item["value"]) - 69) / 12)
         row = int(hz_to_bin(frequency_hz, fmin_hz, bins_per_semitone))

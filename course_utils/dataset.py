@@ -160,6 +160,10 @@ class _PatchDataset(Dataset):
         if X.ndim != 3 or not np.all(np.isfinite(X)):
             raise DatasetError(f"{where}: a precomputed feature must be a finite (F, T) or (C, F, T) array, "
                                f"got shape {X.shape}")
+        if "n_bins" in self.feature_d and X.shape[-2] != self.feature_d["n_bins"]:
+            raise DatasetError(f"{where}: the precomputed feature has {X.shape[-2]} bins but the config says "
+                               f"feature.n_bins = {self.feature_d['n_bins']}; use the feature file made for "
+                               f"this config")
         hop_sec = float(feature_fid[key].attrs.get("hop_sec", self.feature_d.get("hop_sec", 1.0)))
         time_sec_v = np.arange(X.shape[-1]) * hop_sec
         try:
@@ -275,16 +279,30 @@ class PitchDataset(_PatchDataset):
 
     The piano roll lives on the pitch bins of the HCQT's h = 1 channel (``fmin``, ``bins_per_semitone``), so
     the model's output (B, 1, F, L) and the target have the same shape. ``config['dataset']``: ``annot_key``
-    ('pitchmidi' notes with time/duration, or 'f0' arrays).
+    ('pitchmidi' notes with time/duration, or 'f0' arrays) and optionally ``voice_l``: draw only the notes
+    of these voices (e.g. ``[Soprano]``: the melody of the chorales); tracks without such a note are left
+    out (counted).
     """
 
     def prepare_labels(self, data_d):
         if self.feature_d["type"] != "hcqt":
             raise DatasetError(f"a PitchDataset needs the HCQT (feature.type: hcqt), got '{self.feature_d['type']}'")
         self.annot_key = self.dataset_d.get("annot_key", "pitchmidi")
+        self.voice_l = self.dataset_d.get("voice_l")
+        if self.voice_l is not None and self.annot_key == "f0":
+            raise DatasetError("dataset.voice_l selects notes of 'pitchmidi'; it cannot be used with annot_key 'f0'")
         self.n_bins = 12 * self.feature_d["bins_per_semitone"] * self.feature_d["n_octaves"]
         self.frequency_hz_v = self.feature_d["fmin"] * 2.0 ** (np.arange(self.n_bins)
                                                                / (12 * self.feature_d["bins_per_semitone"]))
+
+    def select_entries(self, entry_l):
+        if self.voice_l is None:
+            return entry_l
+        kept_l = [entry for entry in entry_l
+                  if annotation.has_voice(entry, self.annot_key, self.voice_l, self.pyjama_annot_file)]
+        if len(kept_l) < len(entry_l):
+            self.skipped_d[f"tracks with no note of voice_l {self.voice_l}"] = len(entry_l) - len(kept_l)
+        return kept_l
 
     def make_target(self, entry, time_sec_v):
         grid = (self.feature_d["fmin"], self.feature_d["bins_per_semitone"], self.n_bins)
@@ -292,7 +310,8 @@ class PitchDataset(_PatchDataset):
             return torch.from_numpy(annotation.f_get_f0_target(entry, self.annot_key, time_sec_v, *grid,
                                                                pyjama_annot_file=self.pyjama_annot_file))
         target_m, n_outside = annotation.f_get_pianoroll_target(entry, self.annot_key, time_sec_v, *grid,
-                                                                pyjama_annot_file=self.pyjama_annot_file)
+                                                                pyjama_annot_file=self.pyjama_annot_file,
+                                                                voice_l=self.voice_l)
         if n_outside:
             reason = "notes outside the HCQT pitch range"
             self.skipped_d[reason] = self.skipped_d.get(reason, 0) + n_outside
@@ -359,6 +378,10 @@ class CoverDataset(_PatchDataset):
             patch = patch_l[int(torch.randint(len(patch_l), ()))] if self.split == "train" else patch_l[0]
             X_l.append(self.get_X(key, patch["start_frame"], patch["end_frame"]))
         return {"X": torch.stack(X_l), "y": torch.full((len(key_l),), idx_work, dtype=torch.long), "key": key_l}
+
+    def get_track(self, key):
+        """The whole feature of one version: tensor (C, F, T) (a model with pooling over time embeds it at once)."""
+        return self.get_X(key, 0, self.data_d[key]["n_frames"])
 
     def get_track_patches(self, key):
         """All patches of one version: tensor (n_patch, C, F, L)."""

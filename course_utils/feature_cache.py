@@ -139,3 +139,39 @@ def f_read_cached_feature(cache_fid, key, cache_path="<feature file>"):
     if key not in cache_fid:
         raise KeyError(f"{cache_path}: no feature for track '{key}'; run f_cache_features for it")
     return cache_fid[key]["X"][()], cache_fid[key]["time_sec_v"][()]
+
+
+def f_write_precomputed_features(feature_path, X_by_key_d, hop_sec):
+    """Write features computed elsewhere (e.g. by a model) as a file that datasets read with
+    ``feature.type: precomputed`` (the format of Cover1000's ``_feat.hdf5``).
+
+    Parameters
+    ----------
+    feature_path : str or Path, the file to write (replaced atomically when complete)
+    X_by_key_d : dict, track key (as in the .pyjama ``filepath``) -> array (F, T) or (C, F, T)
+    hop_sec : float, seconds between two frames (stored with each track as the attribute ``hop_sec``)
+
+    Returns
+    -------
+    feature_path : Path
+    """
+    feature_path = Path(feature_path)
+    if hop_sec <= 0:
+        raise ValueError(f"hop_sec must be a positive number of seconds, got {hop_sec!r}")
+    for key, X in X_by_key_d.items():
+        X = np.asarray(X)
+        if X.ndim not in (2, 3) or not np.all(np.isfinite(X)):
+            raise ValueError(f"track '{key}': a precomputed feature must be a finite (F, T) or (C, F, T) array, "
+                             f"got shape {X.shape}")
+    feature_path.parent.mkdir(parents=True, exist_ok=True)
+    partial_path = feature_path.with_name(feature_path.name + ".partial")
+    try:
+        with h5py.File(partial_path, "w") as feature_fid:
+            for key, X in X_by_key_d.items():
+                dataset = feature_fid.create_dataset(key, data=np.asarray(X, dtype=np.float32), compression="lzf")
+                dataset.attrs["hop_sec"] = float(hop_sec)
+    except BaseException:
+        partial_path.unlink(missing_ok=True)
+        raise
+    os.replace(partial_path, feature_path)
+    return feature_path

@@ -40,7 +40,7 @@ class ConfigError(ValueError):
 TORCH_LAYER_D = {name: getattr(nn, name) for name in (
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d",
     "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
-    "Linear", "Dropout", "Dropout2d", "Flatten", "Identity", "Upsample")}
+    "Linear", "Dropout", "Dropout2d", "Flatten", "Identity", "Upsample", "CircularPad2d")}
 COURSE_LAYER_D = {name: getattr(layers, name) for name in (
     "BatchNorm1dT", "Squeeze", "UnSqueeze", "Permute", "Mean", "Max", "AutoPoolWeightSplit", "SoftmaxWeight",
     "LSTMlast", "LSTMall", "SincNet", "Conv1dTCN", "Conv2dRes", "Conv2dNext", "Conv2dDS", "DoubleChannel")}
@@ -355,7 +355,8 @@ def feature_input_dim(param_feature, batch_size):
     """Input shape of a model for patches of the ``feature`` config section, batch axis included.
 
     waveform: [B, 1, patch_L_frame]; lms: [B, 1, nb_band, patch_L_frame];
-    hcqt: [B, len(h_l), 12 * bins_per_semitone * n_octaves, patch_L_frame].
+    hcqt: [B, len(h_l), 12 * bins_per_semitone * n_octaves, patch_L_frame];
+    precomputed: [B, n_channels (default 1), n_bins, patch_L_frame] (features read from a file).
     """
     param_d = to_plain(param_feature)
     try:
@@ -367,6 +368,8 @@ def feature_input_dim(param_feature, batch_size):
         if feature_type == "hcqt":
             n_bins = 12 * int(param_d["bins_per_semitone"]) * int(param_d["n_octaves"])
             return [batch_size, len(param_d["h_l"]), n_bins, patch_len]
+        if feature_type == "precomputed":
+            return [batch_size, int(param_d.get("n_channels", 1)), int(param_d["n_bins"]), patch_len]
     except KeyError as error:
         raise ConfigError(f"feature section: missing key {error}") from None
-    raise ConfigError(f"feature section: unknown type {feature_type!r}; use waveform, lms or hcqt")
+    raise ConfigError(f"feature section: unknown type {feature_type!r}; use waveform, lms, hcqt or precomputed")

@@ -78,6 +78,22 @@ def test_pianoroll_target_on_hcqt_bins():
     assert target_m[0].sum() == 8 and target_m.sum() == 10
 
 
+def test_pianoroll_target_of_some_voices_only():
+    """voice_l draws the melody (the top voice) only: the target of notebook 07's melody extractor."""
+    time_sec_v = np.arange(4) * 0.5
+    note_l = [{"value": 72, "time": 0.0, "duration": 2.0, "voice": "Soprano"},
+              {"value": 48, "time": 0.0, "duration": 2.0, "voice": "Bass"}]
+    target_m, _ = an.f_get_pianoroll_target(entry(pitchmidi=note_l), "pitchmidi", time_sec_v, 32.7, 1, 72,
+                                            voice_l=["Soprano"])
+    assert np.flatnonzero(target_m.sum(axis=1)).tolist() == [72 - 24]
+    assert an.has_voice(entry(pitchmidi=note_l), "pitchmidi", ["Bass"])
+    assert not an.has_voice(entry(pitchmidi=note_l), "pitchmidi", ["Alto"])
+    no_voice_l = [{"value": 72, "time": 0.0, "duration": 2.0}]
+    with pytest.raises(an.AnnotationError, match="'a.wav', field 'pitchmidi': a note has no 'voice'"):
+        an.f_get_pianoroll_target(entry(pitchmidi=no_voice_l), "pitchmidi", time_sec_v, 32.7, 1, 72,
+                                  voice_l=["Soprano"])
+
+
 def test_f0_target():
     time_sec_v = np.array([0.0, 0.1, 0.2])
     f0_item = {"value": [[440.0, 440.0, 0.0], [65.4, 0.0, 65.4]], "time": [0.0, 0.1, 0.2]}

@@ -108,6 +108,25 @@ def test_pitch_dataset_piano_roll_is_aligned(toy):
     assert X[1, 57, (time_sec_v > 0.2) & (time_sec_v < 1.8)].mean() > 10 * X[1, 45].mean()  # the sound is there
 
 
+def test_pitch_dataset_of_one_voice(tmp_path):
+    """dataset.voice_l: the target holds that voice only; tracks without it are left out and counted."""
+    track_d = {f"t{i}.wav": sine_track(2.0, 880.0) + sine_track(2.0, 220.0) for i in range(3)}
+    note_l = [{"value": 81, "time": 0.5, "duration": 1.0, "voice": "Soprano"},
+              {"value": 57, "time": 0.5, "duration": 1.0, "voice": "Bass"}]
+    entry_l = [{"filepath": [{"value": key}], "split": [{"value": "train"}], "work_id": [{"value": key}],
+                "pitchmidi": note_l if key != "t2.wav" else note_l[1:]} for key in track_d]
+    audio = write_audio_hdf5(tmp_path / "v_audio.hdf5", track_d)
+    pyjama = write_pyjama(tmp_path / "v.pyjama", entry_l)
+    melody = ds.PitchDataset(audio, pyjama, "train", config(HCQT, annot_key="pitchmidi", voice_l=["Soprano"]),
+                             progress=False)
+    assert melody.key_l == ["t0.wav", "t1.wav"]
+    assert melody.skipped_d == {"tracks with no note of voice_l ['Soprano']": 1}
+    _, roll_m = melody.get_track("t0.wav")
+    assert torch.nonzero(roll_m.sum(dim=1)).flatten().tolist() == [81 - 24]
+    with pytest.raises(ds.DatasetError, match="voice_l selects notes of 'pitchmidi'"):
+        ds.PitchDataset(audio, pyjama, "train", config(HCQT, annot_key="f0", voice_l=["Soprano"]), progress=False)
+
+
 def test_pitch_dataset_needs_the_hcqt(toy):
     audio, pyjama, _ = toy
     with pytest.raises(ds.DatasetError, match="needs the HCQT"):

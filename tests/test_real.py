@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from course_utils import dataset as ds
+from course_utils import feature_cache
 from course_utils.data import real
 
 from .helpers import write_pyjama
@@ -122,3 +123,36 @@ def test_precomputed_features_missing_or_malformed(tmp_path):
                                                             "split": [{"value": "test"}]}])
         with pytest.raises(error_type, match=message):
             ds.CoverDataset(feature_path, pyjama, "test", config, progress=False)
+
+
+def test_written_precomputed_features_are_read_back(tmp_path):
+    """f_write_precomputed_features writes the format that CoverDataset reads (notebook 07's melody chroma)."""
+    rng = np.random.default_rng(1)
+    X_by_key_d = {f"w{work}_v{version}": rng.random((12, 40), dtype=np.float32)
+                  for work in range(2) for version in range(2)}
+    feature_path = feature_cache.f_write_precomputed_features(tmp_path / "melody_feat.hdf5", X_by_key_d, 0.0929)
+    assert not feature_path.with_name(feature_path.name + ".partial").exists()
+    entry_l = [{"filepath": [{"value": key}], "work_id": [{"value": key[:2]}], "split": [{"value": "test"}]}
+               for key in X_by_key_d]
+    pyjama = write_pyjama(tmp_path / "melody.pyjama", entry_l)
+    config = {"dataset": {"annot_key": "work_id"},
+              "feature": {"type": "precomputed", "patch_L_frame": 16, "patch_STEP_frame": 8}}
+    covers = ds.CoverDataset(feature_path, pyjama, "test", config, progress=False)
+    X_4m = covers.get_track_patches("w1_v0")
+    assert X_4m.shape == (4, 1, 12, 16)  # patches start at frames 0, 8, 16 and 24
+    np.testing.assert_array_equal(X_4m[1, 0].numpy(), X_by_key_d["w1_v0"][:, 8:24])
+    with h5py.File(feature_path, "r") as fid:
+        assert fid["w1_v0"].attrs["hop_sec"] == pytest.approx(0.0929)
+    config["feature"]["n_bins"] = 24
+    with pytest.raises(ds.DatasetError, match="has 12 bins but the config says feature.n_bins = 24"):
+        ds.CoverDataset(feature_path, pyjama, "test", config, progress=False)
+
+
+def test_write_precomputed_features_rejects_bad_input(tmp_path):
+    with pytest.raises(ValueError, match="track 'flat': a precomputed feature must be"):
+        feature_cache.f_write_precomputed_features(tmp_path / "f.hdf5", {"flat": np.zeros(10)}, 0.1)
+    with pytest.raises(ValueError, match="track 'nan'"):
+        feature_cache.f_write_precomputed_features(tmp_path / "f.hdf5", {"nan": np.full((2, 3), np.nan)}, 0.1)
+    with pytest.raises(ValueError, match="hop_sec must be a positive"):
+        feature_cache.f_write_precomputed_features(tmp_path / "f.hdf5", {"ok": np.zeros((2, 3))}, 0)
+    assert not (tmp_path / "f.hdf5").exists()
