@@ -36,6 +36,7 @@ LAYER_CASE_L = [
     ("Activation-Sigmoid", [4, 12], [["Activation", "Sigmoid"]], [4, 12]),
     ("Activation-Softmax", [4, 12], [["Activation", "Softmax"]], [4, 12]),
     ("Flatten", [4, 3, 10, 20], [["Flatten", {"start_dim": 1}]], [4, 600]),
+    ("CircularPad2d", [4, 3, 12, 20], [["CircularPad2d", {"padding": [0, 0, 6, 6]}]], [4, 3, 24, 20]),
     ("Squeeze", [4, 3, 1, 1], [["Squeeze", {"dim": [2, 3]}]], [4, 3]),
     ("UnSqueeze", [4, 8, 20], [["UnSqueeze", {"dim": 1}]], [4, 1, 8, 20]),
     ("Permute", [4, 8, 20], [["Permute", {"shape": [0, 2, 1]}]], [4, 20, 8]),
@@ -103,7 +104,7 @@ def test_the_seed_unet_builds_unchanged_and_keeps_the_input_size():
 CONFIG_OUTPUT_D = {"tag_genre_lms.yaml": [3, 5], "tag_instrument_waveform.yaml": [3, 9],
                    "tag_instrument_lms.yaml": [3, 9],
                    "pitch_bittner_hcqt.yaml": [3, 1, 72, 64], "pitch_unet_hcqt.yaml": [3, 1, 216, 64],
-                   "cover_move_hcqt.yaml": [3, 64]}
+                   "cover_melody_hcqt.yaml": [3, 1, 72, 64], "cover_embedding_melody.yaml": [3, 128]}
 
 
 @pytest.mark.parametrize("config_name", sorted(p.name for p in (ROOT / "configs").glob("*.yaml")))
@@ -158,6 +159,21 @@ def test_feature_input_dim():
         mf.feature_input_dim({"type": "lms", "nb_band": 64}, 2)
     with pytest.raises(mf.ConfigError, match="unknown type 'mfcc'"):
         mf.feature_input_dim({"type": "mfcc", "patch_L_frame": 3}, 2)
+    assert mf.feature_input_dim({"type": "precomputed", "n_bins": 12, "patch_L_frame": 8}, 2) == [2, 1, 12, 8]
+    with pytest.raises(mf.ConfigError, match="missing key 'n_bins'"):
+        mf.feature_input_dim({"type": "precomputed", "patch_L_frame": 8}, 2)
+
+
+def test_the_cover_embedding_is_transposition_invariant():
+    """Circular pitch-class axis + max over it: a version in another key gets the same embedding."""
+    config = mf.load_config(ROOT / "configs" / "cover_embedding_melody.yaml")
+    model = mf.NetModel(config, mf.feature_input_dim(config.feature, 2)).eval()
+    X = torch.rand(2, 1, 12, 128)
+    with torch.no_grad():
+        embedding_m = model(X)
+        for shift in (1, 5, 11):
+            torch.testing.assert_close(model(torch.roll(X, shift, dims=2)), embedding_m, rtol=1e-4, atol=1e-5)
+        assert not torch.allclose(model(torch.roll(X, 3, dims=3)[:, :, torch.randperm(12)]), embedding_m)
 
 
 # --- bad inputs -----------------------------------------------------------------------------------

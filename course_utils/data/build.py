@@ -46,7 +46,7 @@ class Preset:
 
 
 PRESET_D = {
-    "small": Preset("small", n_cover_tunes=14, max_versions_per_tune=4, n_single_chorales=0, n_tunes_per_dance=10,
+    "small": Preset("small", n_cover_tunes=30, max_versions_per_tune=4, n_single_chorales=0, n_tunes_per_dance=10,
                     chorale_max_sec=12.0, fiddle_max_sec=10.0),
     "full": Preset("full", n_cover_tunes=72, max_versions_per_tune=13, n_single_chorales=30, n_tunes_per_dance=40,
                    chorale_max_sec=20.0, fiddle_max_sec=15.0),
