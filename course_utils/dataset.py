@@ -155,11 +155,11 @@ class _PatchDataset(Dataset):
         if key not in feature_fid:
             raise KeyError(f"{self.hdf5_audio_file}: no feature for track '{key}' (named in the .pyjama file)")
         X = np.asarray(feature_fid[key][()], dtype=np.float32)
+        problem = feature_cache.precomputed_feature_problem(X)
+        if problem is not None:
+            raise DatasetError(f"{where}: {problem}")
         if X.ndim == 2:
             X = X[np.newaxis]  # (F, T) -> (1, F, T)
-        if X.ndim != 3 or not np.all(np.isfinite(X)):
-            raise DatasetError(f"{where}: a precomputed feature must be a finite (F, T) or (C, F, T) array, "
-                               f"got shape {X.shape}")
         if "n_bins" in self.feature_d and X.shape[-2] != self.feature_d["n_bins"]:
             raise DatasetError(f"{where}: the precomputed feature has {X.shape[-2]} bins but the config says "
                                f"feature.n_bins = {self.feature_d['n_bins']}; use the feature file made for "

@@ -141,6 +141,14 @@ def f_read_cached_feature(cache_fid, key, cache_path="<feature file>"):
     return cache_fid[key]["X"][()], cache_fid[key]["time_sec_v"][()]
 
 
+def precomputed_feature_problem(X):
+    """Why an array cannot be a precomputed feature (a sentence), or None when it is a finite (F, T) or (C, F, T)."""
+    X = np.asarray(X)
+    if X.ndim not in (2, 3) or not np.all(np.isfinite(X)):
+        return f"a precomputed feature must be a finite (F, T) or (C, F, T) array, got shape {X.shape}"
+    return None
+
+
 def f_write_precomputed_features(feature_path, X_by_key_d, hop_sec):
     """Write features computed elsewhere (e.g. by a model) as a file that datasets read with
     ``feature.type: precomputed`` (the format of Cover1000's ``_feat.hdf5``).
@@ -159,10 +167,9 @@ def f_write_precomputed_features(feature_path, X_by_key_d, hop_sec):
     if hop_sec <= 0:
         raise ValueError(f"hop_sec must be a positive number of seconds, got {hop_sec!r}")
     for key, X in X_by_key_d.items():
-        X = np.asarray(X)
-        if X.ndim not in (2, 3) or not np.all(np.isfinite(X)):
-            raise ValueError(f"track '{key}': a precomputed feature must be a finite (F, T) or (C, F, T) array, "
-                             f"got shape {X.shape}")
+        problem = precomputed_feature_problem(X)
+        if problem is not None:
+            raise ValueError(f"track '{key}': {problem}")
     feature_path.parent.mkdir(parents=True, exist_ok=True)
     partial_path = feature_path.with_name(feature_path.name + ".partial")
     try:
