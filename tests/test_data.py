@@ -65,8 +65,39 @@ def test_read_fiddle_tune_and_dance_types():
     dance_d = scores.list_fiddle_tunes()
     assert set(dance_d.values()) == set(scores.DANCE_TYPE_L)
     assert dance_d["LanigansBallJig.abc"] == "jig"
-    note_l, title = scores.read_fiddle_tune("LanigansBallJig.abc")
+    note_l, title, beat_ql = scores.read_fiddle_tune("LanigansBallJig.abc")
     assert len(note_l) > 20 and "LANIGAN" in title.upper()
+    assert beat_ql == 1.5  # 6/8: a dotted quarter
+    # metrical weights counted from the bar lines, after the pickup note (offset 0): downbeat 1, mid-bar 0.5
+    strength_by_onset_d = {note["onset_ql"]: note["beat_strength"] for note in note_l}
+    assert strength_by_onset_d[0.5] == 1.0 and strength_by_onset_d[2.0] == 0.5 and strength_by_onset_d[3.5] == 1.0
+    assert strength_by_onset_d[0.0] < 1.0
+
+
+def test_accents_make_the_downbeat_loudest():
+    assert build.accent_gain_db(1.0, 1.5) == 0.0
+    assert build.accent_gain_db(0.5, 1.5) == pytest.approx(-1.5)
+    assert build.accent_gain_db(0.0625, 1.5) == pytest.approx(-6.0)
+    assert build.accent_gain_db(0.001, 1.5) == pytest.approx(-6.0)  # no softer than 4 levels down
+    assert build.accent_gain_db(0.25, 0.0) == 0.0  # chorales: no accents
+
+
+def test_a_dance_plays_at_the_same_speed_whatever_its_notation(tmp_path, monkeypatch):
+    # the same reel bar written in C| with eighth notes and in 2/4 with sixteenth notes (both are in the collection)
+    (tmp_path / "ryansMammoth").mkdir()
+    for name, meter, unit in (("CutReel.abc", "C|", "1/8"), ("TwoFourReel.abc", "2/4", "1/16")):
+        (tmp_path / "ryansMammoth" / name).write_text(f"X: 1\nT: {name}\nR: reel\nM: {meter}\nL: {unit}\nK: D\n"
+                                                      "DFAd fdAF | GBdg bgdB |]\n")
+    monkeypatch.setattr(scores, "corpus_root", lambda: tmp_path)
+    onset_sec_l = []
+    for name in ("CutReel.abc", "TwoFourReel.abc"):
+        track = {"kind": "fiddle", "source": name, "work_id": "fiddle-x", "genre": "reel", "split": "train", "seed": 7}
+        _, entry = build.render_track(track, 3.0)
+        render_d = entry["render"][0]["value"]
+        assert render_d["tempo_qpm"] == pytest.approx(render_d["tempo_bpm"] * render_d["beat_ql"])
+        onset_sec_l.append([note["time"] for note in entry["pitchmidi"]])
+    assert onset_sec_l[0] == pytest.approx(onset_sec_l[1])  # same seed, same tempo in beats per minute
+    assert 0.1 < np.median(np.diff(onset_sec_l[0])) < 0.2  # a reel: 5 to 10 notes per second
 
 
 def test_missing_scores_are_named():
@@ -216,6 +247,15 @@ def test_ensure_dataset_rebuilds_a_truncated_file(tiny_dataset, tmp_path, monkey
     assert copy_audio.read_bytes() == audio_path.read_bytes()
 
 
+def test_a_dataset_made_by_another_renderer_is_rebuilt(tiny_dataset, tmp_path, monkeypatch):
+    audio_path, pyjama_path = tiny_dataset
+    copy_audio, copy_pyjama = build.dataset_paths(tmp_path, "tiny")
+    copy_audio.write_bytes(audio_path.read_bytes())
+    copy_pyjama.write_bytes(pyjama_path.read_bytes())
+    monkeypatch.setattr(build, "RENDERER", "course_utils.data.synth v99")
+    assert "another renderer" in build.dataset_problem(copy_audio, copy_pyjama)
+
+
 def test_a_score_with_no_notes_is_an_error_naming_it(tmp_path, monkeypatch):
     (tmp_path / "ryansMammoth").mkdir()
     (tmp_path / "ryansMammoth" / "EmptyReel.abc").write_text("X: 1\nT: Empty\nR: reel\nM: 4/4\nL: 1/8\nK: D\n")
@@ -227,7 +267,7 @@ def test_a_score_with_no_notes_is_an_error_naming_it(tmp_path, monkeypatch):
 
 def test_silent_intro_bars_are_skipped(monkeypatch):
     monkeypatch.setattr(scores, "read_fiddle_tune", lambda name: ([{"onset_ql": 100.0, "duration_ql": 1.0,
-                                                                     "midi": 60, "voice": "Melody"}], "late"))
+                                                                     "midi": 60, "voice": "Melody"}], "late", 2.0))
     track = {"kind": "fiddle", "source": "Late.abc", "work_id": "fiddle-Late", "genre": "reel", "split": "train",
              "seed": 1}
     audio_v, entry = build.render_track(track, 4.0)

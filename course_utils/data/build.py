@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 
 from course_utils.data import scores, synth
 
-RENDERER = "course_utils.data.synth v1"
+RENDERER = "course_utils.data.synth v2"  # v2: fiddle tunes at a tempo in beats per minute
 SPLIT_FRACTION_D = {"train": 0.6, "valid": 0.2, "test": 0.2}
 
 
@@ -52,9 +52,13 @@ PRESET_D = {
                    chorale_max_sec=20.0, fiddle_max_sec=15.0),
 }
 
-# Tempo ranges in quarter notes per minute, per dance type (realistic ranges that overlap).
-TEMPO_RANGE_QPM_D = {"chorale": (60, 96), "reel": (190, 240), "jig": (165, 200), "hornpipe": (150, 190),
-                     "strathspey": (120, 160), "clog": (160, 200)}
+# Metrical accents of the dance tunes: dB softer per metrical level below the downbeat (see accent_gain_db)
+ACCENT_DB_PER_LEVEL = 1.5
+# Tempo ranges in beats per minute, per genre (realistic ranges that overlap). The beat of a fiddle tune
+# comes from its time signature (reel in C|: a half note; jig in 6/8: a dotted quarter); the chorales are
+# played with a quarter-note beat.
+TEMPO_RANGE_BPM_D = {"chorale": (60, 96), "reel": (95, 120), "jig": (110, 133), "hornpipe": (75, 95),
+                     "strathspey": (120, 160), "clog": (80, 100)}
 CHORALE_INSTRUMENT_L = ["organ", "violin", "cello", "flute", "clarinet", "oboe", "horn", "piano"]
 FIDDLE_INSTRUMENT_L = ["violin", "flute", "clarinet", "oboe", "piano", "guitar", "organ"]
 
@@ -118,9 +122,22 @@ def plan_tracks(preset):
     return track_l
 
 
-def _render_settings(track, rng):
-    """The version's random choices: tempo, transposition, instruments, loudness, sound."""
-    low_qpm, high_qpm = TEMPO_RANGE_QPM_D[track["genre"]]
+def accent_gain_db(beat_strength, accent_db_per_level):
+    """Loudness of a note from its place in the bar (dance players lean on the beat), in dB (0 or negative).
+
+    ``beat_strength``: 1 on the downbeat, halved at each metrical level below (0.5, 0.25, ...);
+    each level is ``accent_db_per_level`` softer, down to 4 levels (sixteenth notes in a bar of C|).
+    """
+    return accent_db_per_level * max(math.log2(max(beat_strength, 1e-6)), -4.0)
+
+
+def _render_settings(track, rng, beat_ql):
+    """The version's random choices: tempo, transposition, instruments, loudness, sound.
+
+    ``beat_ql``: the beat in quarter lengths; ``tempo_qpm`` (quarter notes per minute, what the renderer
+    uses) = ``tempo_bpm`` (beats per minute, drawn in the genre's range) x ``beat_ql``.
+    """
+    low_bpm, high_bpm = TEMPO_RANGE_BPM_D[track["genre"]]
     if track["kind"] == "chorale":
         instrument_l = list(rng.choice(CHORALE_INSTRUMENT_L, size=4, replace=True))
         instrument_by_voice_d = dict(zip(scores.VOICE_L, instrument_l, strict=True))
@@ -128,9 +145,11 @@ def _render_settings(track, rng):
     else:
         instrument_by_voice_d = {"Melody": str(rng.choice(FIDDLE_INSTRUMENT_L))}
         gain_db_by_voice_d = {"Melody": 0.0}
+    tempo_bpm = float(rng.uniform(low_bpm, high_bpm))
+    accent_db = ACCENT_DB_PER_LEVEL if track["kind"] == "fiddle" else 0.0
     return {
         "seed": track["seed"], "renderer": RENDERER, "sr_hz": synth.SR_HZ,
-        "tempo_qpm": float(rng.uniform(low_qpm, high_qpm)),
+        "tempo_bpm": tempo_bpm, "beat_ql": beat_ql, "tempo_qpm": tempo_bpm * beat_ql,
         "transpose_semitones": int(rng.integers(-3, 4)),
         "detune_cents": float(rng.uniform(-20, 20)),
         "instrument_by_voice": {voice: str(name) for voice, name in instrument_by_voice_d.items()},
@@ -139,17 +158,18 @@ def _render_settings(track, rng):
         "reverb_rt60_sec": float(rng.uniform(0.3, 1.6)),
         "reverb_wet": float(rng.uniform(0.05, 0.35)),
         "timing_jitter_sec": 0.01,
+        "accent_db_per_level": accent_db,
     }
 
 
 def render_track(track, max_sec):
     """Read the score, render one version. Returns (int16 audio, pyjama entry fields)."""
     if track["kind"] == "chorale":
-        score_note_l, title = scores.read_chorale_notes(track["source"])
+        (score_note_l, title), beat_ql = scores.read_chorale_notes(track["source"]), 1.0
     else:
-        score_note_l, title = scores.read_fiddle_tune(track["source"])
+        score_note_l, title, beat_ql = scores.read_fiddle_tune(track["source"])
     rng = np.random.default_rng(track["seed"])
-    render_d = _render_settings(track, rng)
+    render_d = _render_settings(track, rng, beat_ql)
     sec_per_ql = 60.0 / render_d["tempo_qpm"]
     first_onset_ql = min(note["onset_ql"] for note in score_note_l)  # skip silent bars (instrumental intros)
     # a piece shorter than the clip is played again, as musicians play the repeats
@@ -165,9 +185,10 @@ def render_track(track, max_sec):
         if time_sec >= max_sec - 0.3:
             continue
         duration_sec = min(duration_sec, max_sec - time_sec)
+        gain_db = render_d["gain_db_by_voice"][note["voice"]] + accent_gain_db(note.get("beat_strength", 1.0),
+                                                                                  render_d["accent_db_per_level"])
         note_l.append({"midi": note["midi"] + render_d["transpose_semitones"], "time": max(0.0, time_sec),
-                       "duration": duration_sec, "voice": note["voice"],
-                       "gain": 10 ** (render_d["gain_db_by_voice"][note["voice"]] / 20)})
+                       "duration": duration_sec, "voice": note["voice"], "gain": 10 ** (gain_db / 20)})
     if not note_l:
         raise ValueError(f"{track['source']}: no notes in the first {max_sec} s")
     duration_sec = min(max_sec, max(n["time"] + n["duration"] for n in note_l) + 0.5)
@@ -284,7 +305,10 @@ def dataset_problem(audio_path, pyjama_path):
         return "missing"
     try:
         with open(pyjama_path, encoding="utf-8") as fid:
-            key_l = [entry["filepath"][0]["value"] for entry in json.load(fid)["collection"]["entry"]]
+            collection_d = json.load(fid)["collection"]
+        key_l = [entry["filepath"][0]["value"] for entry in collection_d["entry"]]
+        if collection_d.get("renderer") != RENDERER:
+            return f"made by another renderer ('{collection_d.get('renderer')}', this course uses '{RENDERER}')"
         with h5py.File(audio_path, "r") as audio_fid:
             missing_l = [key for key in key_l if key not in audio_fid]
     except (OSError, ValueError, KeyError, IndexError) as error:

@@ -1,13 +1,15 @@
 """Scores of the music21 corpus as note lists: Bach chorales and fiddle tunes.
 
 - ``read_chorale_notes``: the four voices (Soprano, Alto, Tenor, Bass) of a chorale.
-- ``read_fiddle_tune``: the melody and dance type (``R:`` field) of a tune of Ryan's Mammoth Collection.
+- ``read_fiddle_tune``: the melody and beat (time signature) of a tune of Ryan's Mammoth Collection;
+  ``list_fiddle_tunes``: the tunes and their dance type (``R:`` field).
 - ``group_chorale_tunes``: chorales whose soprano lines are the same melody (transposition-invariant
   similarity), i.e. several harmonisations of one tune: the cover-song sets of the course. The result for
   the whole corpus is stored in ``chorale_tunes.json`` (``python -m course_utils.data index`` rebuilds it).
 
-A note is a dict ``{'onset_ql': float, 'duration_ql': float, 'midi': int, 'voice': str}``, times in
-quarter lengths (the renderer turns them into seconds with the version's tempo).
+A note is a dict ``{'onset_ql': float, 'duration_ql': float, 'midi': int, 'voice': str, 'beat_strength': float}``,
+times in quarter lengths (the renderer turns them into seconds with the version's tempo); ``beat_strength``
+is music21's metrical weight of the onset in its bar (1 on the downbeat, 0.5 mid-bar, then 0.25, 0.125...).
 """
 
 import difflib
@@ -34,6 +36,10 @@ def list_chorale_files():
 
 
 def _part_notes(part, voice):
+    # the metrical weight of a note needs its bar (a pickup bar shifts all the others): read it before flattening
+    beat_strength_by_onset_d = {}
+    for element in part.recurse().notes:
+        beat_strength_by_onset_d.setdefault(float(element.getOffsetInHierarchy(part)), float(element.beatStrength))
     note_l = []
     for element in part.flatten().stripTies().notes:
         duration_ql = float(element.quarterLength)
@@ -41,7 +47,7 @@ def _part_notes(part, voice):
             continue
         for pitch in element.pitches:
             note_l.append({"onset_ql": float(element.offset), "duration_ql": duration_ql, "midi": int(pitch.midi),
-                           "voice": voice})
+                           "voice": voice, "beat_strength": beat_strength_by_onset_d.get(float(element.offset), 1.0)})
     return note_l
 
 
@@ -92,7 +98,14 @@ def list_fiddle_tunes():
 
 
 def read_fiddle_tune(file_name):
-    """Melody notes (voice 'Melody') and title of a tune of Ryan's Mammoth Collection (repeats not expanded)."""
+    """Melody notes (voice 'Melody'), title and beat of a tune of Ryan's Mammoth Collection (repeats not expanded).
+
+    Returns ``(note_l, title, beat_ql)``. ``beat_ql`` is the beat in quarter lengths, read from the time
+    signature: 2.0 for C| (two half notes a bar), 1.0 for 2/4 or C, 1.5 for 6/8 and 9/8 (dotted quarters).
+    The collection writes the same dance in different notations (many reels and hornpipes in 2/4 with
+    sixteenth notes, others in C| with eighth notes: the same music with durations halved); a tempo in
+    beats per minute plays both at the same speed, a tempo in quarter notes per minute would not.
+    """
     path = corpus_root() / FIDDLE_COLLECTION / file_name
     if not path.exists():
         raise FileNotFoundError(f"{file_name}: no such tune in the music21 corpus at {path.parent}")
@@ -102,7 +115,11 @@ def read_fiddle_tune(file_name):
     if not note_l:
         raise ValueError(f"{file_name}: the tune has no notes")
     title = (score.metadata.title if score.metadata and score.metadata.title else None) or file_name
-    return sorted(note_l, key=lambda note: note["onset_ql"]), title
+    time_signature_l = list(score.recurse().getElementsByClass(music21.meter.TimeSignature))
+    if not time_signature_l:
+        raise ValueError(f"{file_name}: the tune has no time signature (ABC field M:), so its beat is unknown")
+    beat_ql = float(time_signature_l[0].beatDuration.quarterLength)
+    return sorted(note_l, key=lambda note: note["onset_ql"]), title, beat_ql
 
 
 # --- tunes: which chorales harmonise the same melody ----------------------------------------------
