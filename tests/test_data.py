@@ -74,6 +74,15 @@ def test_read_fiddle_tune_and_dance_types():
     assert strength_by_onset_d[0.0] < 1.0
 
 
+def test_a_tune_without_time_signature_is_an_error_naming_it(tmp_path, monkeypatch):
+    (tmp_path / "ryansMammoth").mkdir()
+    (tmp_path / "ryansMammoth" / "NoMeterReel.abc").write_text("X: 1\nT: No meter\nR: reel\nL: 1/8\nK: D\n"
+                                                               "DFAd fdAF | GBdg bgdB |]\n")
+    monkeypatch.setattr(scores, "corpus_root", lambda: tmp_path)
+    with pytest.raises(ValueError, match=r"NoMeterReel.abc: the tune has no time signature \(ABC field M:\)"):
+        scores.read_fiddle_tune("NoMeterReel.abc")
+
+
 def test_accents_make_the_downbeat_loudest():
     assert build.accent_gain_db(1.0, 1.5) == 0.0
     assert build.accent_gain_db(0.5, 1.5) == pytest.approx(-1.5)
