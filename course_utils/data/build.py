@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 
 from course_utils.data import scores, synth
 
-RENDERER = "course_utils.data.synth v2"  # v2: fiddle tunes at a tempo in beats per minute
+RENDERER = "course_utils.data.synth v2"  # v2: fiddle tunes at a tempo in beats per minute, with accents
 SPLIT_FRACTION_D = {"train": 0.6, "valid": 0.2, "test": 0.2}
 
 
@@ -165,7 +165,8 @@ def _render_settings(track, rng, beat_ql):
 def render_track(track, max_sec):
     """Read the score, render one version. Returns (int16 audio, pyjama entry fields)."""
     if track["kind"] == "chorale":
-        (score_note_l, title), beat_ql = scores.read_chorale_notes(track["source"]), 1.0
+        score_note_l, title = scores.read_chorale_notes(track["source"])
+        beat_ql = 1.0  # chorales: a quarter-note beat
     else:
         score_note_l, title, beat_ql = scores.read_fiddle_tune(track["source"])
     rng = np.random.default_rng(track["seed"])
