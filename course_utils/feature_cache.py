@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from course_utils import feature
 from course_utils.audio_store import open_audio_file, read_audio
+from course_utils.config import to_plain
 
 # Bump when the feature code changes its values: every existing cache is then recomputed.
 FEATURE_CODE_VERSION = 1
@@ -29,9 +30,7 @@ _NOT_FEATURE_KEYS = ("patch_L_frame", "patch_STEP_frame")
 
 def feature_param_dict(param_feature):
     """The parameters that define a feature's values, as a plain dict (patch settings left out)."""
-    if not isinstance(param_feature, dict):
-        param_feature = {key: getattr(param_feature, key) for key in vars(param_feature)}
-    return {key: value for key, value in param_feature.items() if key not in _NOT_FEATURE_KEYS}
+    return {key: value for key, value in to_plain(param_feature).items() if key not in _NOT_FEATURE_KEYS}
 
 
 def _audio_fingerprint(hdf5_audio_file):
@@ -80,7 +79,7 @@ def f_cache_features(hdf5_audio_file, param_feature, key_l=None, cache_dir=None,
     Parameters
     ----------
     hdf5_audio_file : str or Path, the ``<name>_audio.hdf5`` file
-    param_feature : dict or attribute object, the ``feature`` section of a config (``type`` + its keys)
+    param_feature : the ``feature`` section of a config (``type`` + its keys)
     key_l : list of str or None, the tracks to compute (None: every track of the file)
     cache_dir : str or Path or None, where to write (None: beside the audio file)
     n_workers : int, processes computing in parallel (on 2 cores, 2 helps for HCQT; 1: no pool)

@@ -15,25 +15,19 @@ A parameter ``-1`` is inferred from the incoming tensor: ``NetModel`` passes a r
 layer as it builds it, so every shape is known without hand-written formulas, and a layer that cannot
 take its input is reported with its path (``block_l[0].sequential_l[0].layer_l[1]``) when the model is
 built, not in the middle of training. Layer types come from an explicit registry: the course layers of
-``course_utils.layers`` plus an allow-list of ``torch.nn`` classes; YAML is read with ``yaml.safe_load``.
+``course_utils.layers`` plus an allow-list of ``torch.nn`` classes. Config files are read by
+``course_utils.config.load_config``; the model's input shape for a feature is ``feature.feature_input_dim``.
 
 Taught in notebooks/04_model_from_yaml.ipynb.
 """
 
-import difflib
 import inspect
-from types import SimpleNamespace
 
 import torch
-import yaml
 from torch import nn
 
 from course_utils import layers
-
-
-class ConfigError(ValueError):
-    """A configuration (YAML) file or dict that cannot be turned into what it describes."""
-
+from course_utils.config import ConfigError, closest_name, to_plain
 
 # --- the registry ---------------------------------------------------------------------------------
 
@@ -85,24 +79,6 @@ class CatWith(_KeyLayer):
 # --- building one layer ---------------------------------------------------------------------------
 
 
-def to_plain(config):
-    """A config as plain Python types (dicts, lists, ...), whether given as dicts or as namespaces."""
-    if isinstance(config, SimpleNamespace):
-        return {key: to_plain(value) for key, value in vars(config).items()}
-    if isinstance(config, dict):
-        return {key: to_plain(value) for key, value in config.items()}
-    if isinstance(config, (list, tuple)):
-        return [to_plain(value) for value in config]
-    return config
-
-
-def _closest(name, candidate_l):
-    """' Did you mean ...?' with the closest valid name (case-insensitive), or '' if none is close."""
-    lower_d = {candidate.lower(): candidate for candidate in candidate_l}
-    match_l = difflib.get_close_matches(str(name).lower(), list(lower_d), n=1)
-    return f" Did you mean '{lower_d[match_l[0]]}'?" if match_l else ""
-
-
 def _parse_layer_spec(spec, path):
     """``[Type, params]`` -> (type name, params dict or string); params 'empty' or absent -> {}."""
     if not isinstance(spec, (list, tuple)) or not 1 <= len(spec) <= 2 or not isinstance(spec[0], str):
@@ -113,7 +89,7 @@ def _parse_layer_spec(spec, path):
     if params is None or params == "empty" or params == {}:
         params = {}
     if layer_type not in REGISTRY:
-        raise ConfigError(f"{path}: unknown layer type '{layer_type}'.{_closest(layer_type, REGISTRY)} "
+        raise ConfigError(f"{path}: unknown layer type '{layer_type}'.{closest_name(layer_type, REGISTRY)} "
                           f"Valid types: {', '.join(REGISTRY)}")
     return layer_type, params
 
@@ -122,7 +98,7 @@ def _check_param_names(layer_class, params, layer_type, path):
     accepted_l = [name for name in inspect.signature(layer_class).parameters if name not in ("self", "args", "kwargs")]
     for name in params:
         if name not in accepted_l:
-            raise ConfigError(f"{path}: {layer_type} has no parameter '{name}'.{_closest(name, accepted_l)} "
+            raise ConfigError(f"{path}: {layer_type} has no parameter '{name}'.{closest_name(name, accepted_l)} "
                               f"Its parameters: {', '.join(accepted_l)}")
 
 
@@ -151,7 +127,7 @@ def build_layer(spec, X, path="layer"):
     if layer_type == "Activation":
         name = params if isinstance(params, str) else (params.get("name") if isinstance(params, dict) else None)
         if name not in ACTIVATION_D:
-            raise ConfigError(f"{path}: unknown activation {name!r}.{_closest(name, list(ACTIVATION_D))} "
+            raise ConfigError(f"{path}: unknown activation {name!r}.{closest_name(name, list(ACTIVATION_D))} "
                               f"Valid activations: {', '.join(ACTIVATION_D)}")
         kwargs = {k: v for k, v in params.items() if k != "name"} if isinstance(params, dict) else {}
         if name in ("Softmax", "LogSoftmax"):
@@ -207,15 +183,17 @@ class NetModel(nn.Module):
 
     Parameters
     ----------
-    config : dict or namespace with ``model.block_l`` (or the ``model`` section itself); never modified
+    config : Config or dict with ``model.block_l`` (or the ``model`` section itself); never modified
     current_input_dim : list of int, input shape including the batch axis, e.g. [B, 6, 216, 64]
+        (``feature.feature_input_dim(config.feature, batch_size)`` gives it for a config's patches)
 
     Attributes
     ----------
     name : str, the config's model name
     output_dim : list of int, output shape for ``current_input_dim``
-    block_l : nn.ModuleList of ModuleList (sequential_l) of ModuleList (layer_l): parameter names in a
-        state_dict read ``block_l.0.sequential_l.1.layer_l.3.weight``.
+    block_l : nn.ModuleList (one item per block) of ModuleList (one per sequential) of ModuleList (one per
+        layer), so parameter names in a state_dict read ``block_l.<block>.<sequential>.<layer>.<name>``:
+        ``block_l.0.1.3.weight`` is the weight of ``block_l[0].sequential_l[1].layer_l[3]`` of the YAML.
 
     Taught in notebooks/04_model_from_yaml.ipynb.
     """
@@ -316,60 +294,3 @@ def model_summary(model, current_input_dim=None):
     table = "\n".join(line_l)
     print(table)
     return table
-
-
-# --- config files ---------------------------------------------------------------------------------
-
-
-def _to_namespace(value):
-    if isinstance(value, dict):
-        return SimpleNamespace(**{str(key): _to_namespace(item) for key, item in value.items()})
-    if isinstance(value, list):
-        return [_to_namespace(item) for item in value]
-    return value
-
-
-def load_config(path):
-    """Read a YAML config file with ``yaml.safe_load``; return it with attribute access.
-
-    Sections become ``types.SimpleNamespace`` objects (``config.feature.patch_L_frame``); lists stay
-    lists, so a layer reads ``['Conv2d', namespace(out_channels=64, ...)]``. ``to_plain`` turns it back
-    into dicts. Tags such as ``!!python/object`` are refused: a config is data, never code.
-    """
-    try:
-        with open(path, encoding="utf-8") as fid:
-            data_d = yaml.safe_load(fid)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found (configs live in the configs/ folder)") from None
-    except yaml.constructor.ConstructorError as error:
-        raise ConfigError(f"{path}: {error.problem} at line {error.problem_mark.line + 1}; course configs are "
-                          "plain YAML (numbers, strings, lists, mappings), never Python objects") from None
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {error}") from None
-    if not isinstance(data_d, dict):
-        raise ConfigError(f"{path}: a config is a mapping with sections such as dataset, feature, model")
-    return _to_namespace(data_d)
-
-
-def feature_input_dim(param_feature, batch_size):
-    """Input shape of a model for patches of the ``feature`` config section, batch axis included.
-
-    waveform: [B, 1, patch_L_frame]; lms: [B, 1, nb_band, patch_L_frame];
-    hcqt: [B, len(h_l), 12 * bins_per_semitone * n_octaves, patch_L_frame];
-    precomputed: [B, n_channels (default 1), n_bins, patch_L_frame] (features read from a file).
-    """
-    param_d = to_plain(param_feature)
-    try:
-        feature_type, patch_len = param_d["type"], int(param_d["patch_L_frame"])
-        if feature_type == "waveform":
-            return [batch_size, 1, patch_len]
-        if feature_type == "lms":
-            return [batch_size, 1, int(param_d["nb_band"]), patch_len]
-        if feature_type == "hcqt":
-            n_bins = 12 * int(param_d["bins_per_semitone"]) * int(param_d["n_octaves"])
-            return [batch_size, len(param_d["h_l"]), n_bins, patch_len]
-        if feature_type == "precomputed":
-            return [batch_size, int(param_d.get("n_channels", 1)), int(param_d["n_bins"]), patch_len]
-    except KeyError as error:
-        raise ConfigError(f"feature section: missing key {error}") from None
-    raise ConfigError(f"feature section: unknown type {feature_type!r}; use waveform, lms, hcqt or precomputed")

@@ -6,6 +6,8 @@ import pytest
 import torch
 
 from course_utils import model_factory as mf
+from course_utils.config import load_config
+from course_utils.feature import feature_input_dim
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -94,7 +96,7 @@ def test_autopool_is_a_weighted_mean_over_time():
 
 
 def test_the_seed_unet_builds_unchanged_and_keeps_the_input_size():
-    config = mf.load_config(ROOT / "tests" / "seed_unet.yaml")
+    config = load_config(ROOT / "tests" / "seed_unet.yaml")
     model = mf.NetModel(config, [2, 6, 216, 64])
     assert model.output_dim == [2, 1, 216, 64]
     with torch.no_grad():
@@ -109,8 +111,8 @@ CONFIG_OUTPUT_D = {"tag_genre_lms.yaml": [3, 5], "tag_instrument_waveform.yaml":
 
 @pytest.mark.parametrize("config_name", sorted(p.name for p in (ROOT / "configs").glob("*.yaml")))
 def test_every_config_builds_and_maps_its_input_to_its_documented_output(config_name):
-    config = mf.load_config(ROOT / "configs" / config_name)
-    input_dim = mf.feature_input_dim(config.feature, 3)
+    config = load_config(ROOT / "configs" / config_name)
+    input_dim = feature_input_dim(config.feature, 3)
     model = mf.NetModel(config, input_dim)
     with torch.no_grad():
         hat_y = model(torch.randn(input_dim))
@@ -145,29 +147,10 @@ def test_state_dict_names_follow_the_yaml_structure():
     assert "block_l.0.0.0.weight" in model.state_dict()
 
 
-def test_load_config_gives_attribute_access(tmp_path):
-    path = tmp_path / "c.yaml"
-    path.write_text("feature:\n  type: lms\n  nb_band: 64\nmodel:\n  block_l: []\n")
-    config = mf.load_config(path)
-    assert config.feature.nb_band == 64 and mf.to_plain(config)["feature"] == {"type": "lms", "nb_band": 64}
-
-
-def test_feature_input_dim():
-    assert mf.feature_input_dim({"type": "waveform", "patch_L_frame": 100}, 2) == [2, 1, 100]
-    assert mf.feature_input_dim({"type": "lms", "nb_band": 64, "patch_L_frame": 10}, 2) == [2, 1, 64, 10]
-    with pytest.raises(mf.ConfigError, match="missing key 'patch_L_frame'"):
-        mf.feature_input_dim({"type": "lms", "nb_band": 64}, 2)
-    with pytest.raises(mf.ConfigError, match="unknown type 'mfcc'"):
-        mf.feature_input_dim({"type": "mfcc", "patch_L_frame": 3}, 2)
-    assert mf.feature_input_dim({"type": "precomputed", "n_bins": 12, "patch_L_frame": 8}, 2) == [2, 1, 12, 8]
-    with pytest.raises(mf.ConfigError, match="missing key 'n_bins'"):
-        mf.feature_input_dim({"type": "precomputed", "patch_L_frame": 8}, 2)
-
-
 def test_the_cover_embedding_is_transposition_invariant():
     """Circular pitch-class axis + max over it: a version in another key gets the same embedding."""
-    config = mf.load_config(ROOT / "configs" / "cover_embedding_melody.yaml")
-    model = mf.NetModel(config, mf.feature_input_dim(config.feature, 2)).eval()
+    config = load_config(ROOT / "configs" / "cover_embedding_melody.yaml")
+    model = mf.NetModel(config, feature_input_dim(config.feature, 2)).eval()
     X = torch.rand(2, 1, 12, 128)
     with torch.no_grad():
         embedding_m = model(X)
@@ -243,22 +226,3 @@ def test_malformed_structure(config, message):
 def test_bad_layer_arguments_are_reported():
     with pytest.raises(mf.ConfigError, match="cannot build AutoPoolWeightSplit"):
         mf.NetModel(one_sequential_model([["AutoPoolWeightSplit", "empty"]]), [2, 3, 1, 6])
-
-
-def test_python_tags_are_refused(tmp_path):
-    path = tmp_path / "evil.yaml"
-    path.write_text("model: !!python/object/apply:os.system ['echo hacked']\n")
-    with pytest.raises(mf.ConfigError, match="plain YAML"):
-        mf.load_config(path)
-
-
-def test_missing_or_broken_config_file(tmp_path):
-    with pytest.raises(mf.ConfigError, match="config file not found"):
-        mf.load_config(tmp_path / "absent.yaml")
-    path = tmp_path / "broken.yaml"
-    path.write_text("model: [unclosed\n")
-    with pytest.raises(mf.ConfigError, match="not valid YAML"):
-        mf.load_config(path)
-    path.write_text("- just\n- a list\n")
-    with pytest.raises(mf.ConfigError, match="a config is a mapping"):
-        mf.load_config(path)
