@@ -1,31 +1,28 @@
-"""Audio features of the course: waveform, log-mel spectrogram (LMS), harmonic CQT (HCQT), patches.
+"""Audio features of the course: waveform, log-mel spectrogram (LMS), harmonic CQT (HCQT), patches, and
+the layout of each feature (hop, frames, bins, pitch grid, model input shape), in one place.
 
 Every feature is a ``(C, F, T)`` array (``(1, T)`` for the waveform) plus the time of each frame in
-seconds, so that annotations given in seconds can be mapped to frames. The feature cache that stores
-them for a whole dataset is in ``course_utils.feature_cache``.
+seconds, so that annotations given in seconds can be mapped to frames. ``param_feature`` is the
+``feature`` section of a config (a ``Config`` or a dict, see ``course_utils.config``). The feature cache
+that stores features for a whole dataset is in ``course_utils.feature_cache``; the fast multirate engine
+behind ``f_get_hcqt`` is in ``course_utils._hcqt_engine``.
 
 Taught in notebooks/02_features.ipynb.
 """
 
 import functools
+import math
 
 import librosa
 import numpy as np
-import scipy.fft
 import scipy.signal
 
+from course_utils import _hcqt_engine
+from course_utils.config import ConfigError, as_config
+
+FEATURE_TYPES = ("waveform", "lms", "hcqt")
+
 # --- input checks ---------------------------------------------------------------------------------
-
-
-def _get_param(param, key, default=None):
-    """Read ``key`` from a dict or from an attribute-style object; ``default`` if absent (None: required)."""
-    if isinstance(param, dict):
-        value = param.get(key, default)
-    else:
-        value = getattr(param, key, default)
-    if value is None:
-        raise ValueError(f"feature parameter '{key}' is missing; add it to the 'feature' section of the config")
-    return value
 
 
 def _check_audio(audio_v, sr_hz):
@@ -53,22 +50,6 @@ def _check_hop(hop_n, name):
     if isinstance(hop_n, bool) or not isinstance(hop_n, (int, np.integer)) or hop_n <= 0:
         raise ValueError(f"{name} must be a positive whole number of samples, got {hop_n!r}")
     return int(hop_n)
-
-
-def _centred_stft(audio_v, n_fft, hop_n, window_v=None):
-    """Short-time Fourier transform with centred frames (zero padding), as librosa.stft computes it.
-
-    Returns a C-ordered complex64 array of shape (1 + n_fft // 2, n_frames): the FFT runs along the
-    frame axis of a strided view, which avoids librosa's copies and makes the sparse filter-bank
-    products of the CQT several times faster.
-    """
-    padded_v = np.pad(audio_v.astype(np.float32, copy=False), n_fft // 2)
-    if padded_v.size < n_fft:
-        padded_v = np.pad(padded_v, (0, n_fft - padded_v.size))
-    frame_m = librosa.util.frame(padded_v, frame_length=n_fft, hop_length=hop_n)
-    if window_v is not None:
-        frame_m = frame_m * window_v[:, np.newaxis]
-    return scipy.fft.rfft(frame_m, axis=0).astype(np.complex64, copy=False)
 
 
 # --- waveform and log-mel -------------------------------------------------------------------------
@@ -118,8 +99,8 @@ def f_get_lms(audio_v, sr_hz, param_lms):
     ----------
     audio_v : np.ndarray, shape (n_samples,), float in [-1, 1]
     sr_hz : int or float (the course uses 22050)
-    param_lms : dict or attribute object with ``nb_band`` (e.g. 128), ``L_n`` (window, samples,
-        e.g. 2048) and ``STEP_n`` (hop, samples, e.g. 1024)
+    param_lms : config section with ``nb_band`` (e.g. 128), ``L_n`` (window, samples, e.g. 2048) and
+        ``STEP_n`` (hop, samples, e.g. 1024)
 
     Returns
     -------
@@ -129,10 +110,11 @@ def f_get_lms(audio_v, sr_hz, param_lms):
     Taught in notebooks/02_features.ipynb.
     """
     _check_audio(audio_v, sr_hz)
-    nb_band = int(_get_param(param_lms, "nb_band"))
-    window_n = _check_hop(_get_param(param_lms, "L_n"), "L_n (window length)")
-    hop_n = _check_hop(_get_param(param_lms, "STEP_n"), "STEP_n (hop size)")
-    stft_m = _centred_stft(audio_v, window_n, hop_n, _hann_window(window_n))
+    param_lms = as_config(param_lms, "feature")
+    nb_band = int(param_lms.require("nb_band"))
+    window_n = _check_hop(param_lms.require("L_n"), "L_n (window length)")
+    hop_n = _check_hop(param_lms.require("STEP_n"), "STEP_n (hop size)")
+    stft_m = _hcqt_engine.centred_stft(audio_v, window_n, hop_n, _hann_window(window_n))
     power_m = stft_m.real**2 + stft_m.imag**2
     mel_m = _mel_basis(float(sr_hz), window_n, nb_band) @ power_m
     data_3m = np.log1p(10000.0 * mel_m).astype(np.float32)[np.newaxis]
@@ -141,114 +123,29 @@ def f_get_lms(audio_v, sr_hz, param_lms):
 
 
 # --- harmonic CQT ---------------------------------------------------------------------------------
-#
-# The straightforward HCQT computes one librosa CQT per harmonic h (fmin = h * fmin), i.e. len(h_l)
-# multirate CQTs, each building its own filter banks and resampling the signal again. Here the work
-# is shared: the signal is halved once per octave level, every distinct filter centre frequency of all
-# harmonics is computed once at the level librosa would use for it, the filter banks are cached per
-# parameter set, and each level needs one STFT. The values match librosa.cqt (tested to 1e-2).
-
-_RES_TYPE = "soxr_hq"
-
-
-def _hcqt_frequencies(h_l, fmin_hz, bins_per_octave, n_bins):
-    """Centre frequencies of every HCQT bin, shape (len(h_l), n_bins), in Hz."""
-    return np.array([h * fmin_hz * 2.0 ** (np.arange(n_bins) / bins_per_octave) for h in h_l])
-
-
-@functools.lru_cache(maxsize=8)
-def _hcqt_plan(sr_hz, hop_n, h_t, fmin_hz, bins_per_octave, n_bins):
-    """Filter banks of a fast HCQT, computed once per parameter set.
-
-    Returns a dict with, per octave level j (signal at sr_hz / 2**j, hop hop_n / 2**j): the sparse FFT
-    filter bank, its n_fft and the index of each of its filters in the list of unique frequencies;
-    plus the map from (harmonic, bin) to unique frequency and the length of every filter at sr_hz.
-    """
-    freq_2m = _hcqt_frequencies(h_t, fmin_hz, bins_per_octave, n_bins)
-    alpha = (2.0 ** (2 / bins_per_octave) - 1) / (2.0 ** (2 / bins_per_octave) + 1)
-    # --- level of each (harmonic, bin): the level librosa.cqt uses for it. (Computing a bin at a higher
-    # rate would be more exact, but librosa's resampler attenuates bins near its Nyquist frequency by
-    # about 1%: we follow librosa so that the values match the reference definition.)
-    level_2m = _librosa_levels(freq_2m, sr_hz, hop_n, bins_per_octave, alpha)
-
-    # --- one filter per distinct (frequency, level): harmonics 0.5, 1, 2, 4 share many of theirs
-    key_2m = np.round(np.log2(freq_2m) * 1e6).astype(np.int64) * 100 + level_2m
-    unique_key_v, first_v, unique_idx_v = np.unique(key_2m.ravel(), return_index=True, return_inverse=True)
-    unique_idx_2m = unique_idx_v.reshape(freq_2m.shape)
-    unique_freq_v = freq_2m.ravel()[first_v]
-    level_v = level_2m.ravel()[first_v]
-    lengths_v = sr_hz / (alpha * unique_freq_v)  # librosa.filters.wavelet_lengths, filter_scale=1, gamma=0
-
-    level_l = []
-    for level in range(int(level_v.max()) + 1):
-        idx_v = np.flatnonzero(level_v == level)
-        if idx_v.size == 0:
-            level_l.append(None)
-            continue
-        level_sr_hz = sr_hz / 2**level
-        basis_m, basis_len_v = librosa.filters.wavelet(freqs=unique_freq_v[idx_v], sr=level_sr_hz,
-                                                       window="hann", filter_scale=1, norm=1,
-                                                       pad_fft=True, alpha=alpha, dtype=np.complex64)
-        n_fft = basis_m.shape[1]
-        level_hop_n = hop_n // 2**level
-        n_fft = max(n_fft, int(2.0 ** (1 + np.ceil(np.log2(level_hop_n)))))
-        basis_m = basis_m * (basis_len_v[:, np.newaxis] / float(n_fft))
-        fft_basis_m = np.fft.fft(basis_m, n=n_fft, axis=1)[:, : n_fft // 2 + 1]
-        fft_basis_m = librosa.util.sparsify_rows(fft_basis_m, quantile=0.01, dtype=np.complex64)
-        fft_basis_m = fft_basis_m * np.sqrt(2.0**level)  # compensate the downsampling (as librosa)
-        level_l.append({"idx_v": idx_v, "fft_basis_m": fft_basis_m.tocsr().astype(np.complex64), "n_fft": n_fft})
-    return {"level_l": level_l, "unique_idx_2m": unique_idx_2m, "lengths_v": lengths_v,
-            "n_unique": unique_freq_v.size}
-
-
-def _librosa_levels(freq_2m, sr_hz, hop_n, bins_per_octave, alpha):
-    """Octave level at which librosa.cqt computes each bin, shape (n_harmonics, n_bins), int.
-
-    Level j means the signal downsampled to sr_hz / 2**j. As in librosa, each harmonic's top octave is
-    computed at the lowest rate that keeps its cut-off below half the Nyquist frequency ("early
-    downsampling"), each lower octave one level further down, until the hop is no longer even.
-    Following the same levels keeps our values equal to librosa's, down to its resampling.
-    """
-    n_two_factors = _number_of_two_factors(hop_n)
-    n_bins = freq_2m.shape[1]
-    n_octaves = int(np.ceil(n_bins / bins_per_octave))
-    cutoff_factor = 1 + 0.5 * librosa.filters.window_bandwidth("hann") * alpha
-    level_2m = np.zeros(freq_2m.shape, dtype=np.int64)
-    for row, freq_v in enumerate(freq_2m):
-        top_cutoff_hz = freq_v[-1] * cutoff_factor
-        early_by_frequency = max(0, int(np.ceil(np.log2(sr_hz / 2 / top_cutoff_hz))) - 2)
-        early_by_hop = max(0, n_two_factors - n_octaves + 1)
-        early = min(early_by_frequency, early_by_hop)
-        octave_from_top_v = (n_bins - 1 - np.arange(n_bins)) // bins_per_octave
-        level_2m[row] = early + np.minimum(octave_from_top_v, n_two_factors - early)
-    return level_2m
-
-
-def _number_of_two_factors(n):
-    count = 0
-    while n > 0 and n % 2 == 0:
-        n //= 2
-        count += 1
-    return count
 
 
 def f_get_hcqt(audio_v, sr_hz, param_hcqt):
     """Harmonic constant-Q transform (HCQT) of a mono signal (Bittner et al., 2017).
 
     Channel ``c`` is the magnitude CQT with lowest frequency ``h_l[c] * fmin``, so that the same bin
-    index of every channel looks at the harmonics of the same fundamental frequency. The values equal
-    ``abs(librosa.cqt(audio_v, sr=sr_hz, fmin=h * fmin, hop_length=hop_length,
-    bins_per_octave=12 * bins_per_semitone, n_bins=12 * bins_per_semitone * n_octaves))`` for each h
-    (relative L2 error below 1e-2, tested), computed in one shared multirate pass.
+    index of every channel looks at the harmonics of the same fundamental frequency. By definition::
+
+        np.stack([np.abs(librosa.cqt(audio_v, sr=sr_hz, fmin=h * fmin, hop_length=hop_length,
+                                     bins_per_octave=12 * bins_per_semitone,
+                                     n_bins=12 * bins_per_semitone * n_octaves)) for h in h_l])
+
+    which is what this function returns (relative L2 error below 1e-2, tested), computed in one shared
+    multirate pass (``course_utils._hcqt_engine``) many times faster.
 
     Parameters
     ----------
     audio_v : np.ndarray, shape (n_samples,), float in [-1, 1]
     sr_hz : int or float (the course uses 22050)
-    param_hcqt : dict or attribute object with ``h_l`` (harmonics, e.g. [0.5, 1, 2, 3, 4, 5]),
-        ``fmin`` (Hz, e.g. 32.7 = C1), ``n_octaves`` (e.g. 6), ``bins_per_semitone`` (3 or 5),
-        ``hop_length`` (samples, e.g. 256 or 512; divisible by 2 many times for speed), and optionally
-        ``log_gain``: if given, the magnitude is compressed as ``log(1 + log_gain * magnitude)``.
+    param_hcqt : config section with ``h_l`` (harmonics, e.g. [0.5, 1, 2, 3, 4, 5]), ``fmin`` (Hz, e.g.
+        32.7 = C1), ``n_octaves`` (e.g. 6), ``bins_per_semitone`` (3 or 5), ``hop_length`` (samples, e.g.
+        256 or 512; divisible by 2 many times for speed), and optionally ``log_gain``: if given, the
+        magnitude is compressed as ``log(1 + log_gain * magnitude)``.
 
     Returns
     -------
@@ -261,54 +158,38 @@ def f_get_hcqt(audio_v, sr_hz, param_hcqt):
     Taught in notebooks/02_features.ipynb.
     """
     _check_audio(audio_v, sr_hz)
-    h_l = [float(h) for h in _get_param(param_hcqt, "h_l")]
+    param_hcqt = as_config(param_hcqt, "feature")
+    h_l = [float(h) for h in param_hcqt.require("h_l")]
     if len(h_l) == 0 or min(h_l) <= 0:
         raise ValueError(f"h_l must be a non-empty list of positive harmonics, got {h_l}")
-    fmin_hz = float(_get_param(param_hcqt, "fmin"))
+    fmin_hz = float(param_hcqt.require("fmin"))
     if fmin_hz <= 0:
         raise ValueError(f"fmin must be a positive frequency in Hz, got {fmin_hz}")
-    bins_per_octave = 12 * int(_get_param(param_hcqt, "bins_per_semitone"))
-    n_bins = bins_per_octave * int(_get_param(param_hcqt, "n_octaves"))
+    bins_per_octave = 12 * int(param_hcqt.require("bins_per_semitone"))
+    n_bins = bins_per_octave * int(param_hcqt.require("n_octaves"))
     if n_bins <= 0:
         raise ValueError("bins_per_semitone and n_octaves must be positive")
-    hop_n = _check_hop(_get_param(param_hcqt, "hop_length"), "hop_length")
+    hop_n = _check_hop(param_hcqt.require("hop_length"), "hop_length")
+    _check_below_nyquist(max(h_l) * fmin_hz * 2.0 ** ((n_bins - 1) / bins_per_octave), bins_per_octave, sr_hz)
 
-    top_hz = max(h_l) * fmin_hz * 2.0 ** ((n_bins - 1) / bins_per_octave)
-    alpha = (2.0 ** (2 / bins_per_octave) - 1) / (2.0 ** (2 / bins_per_octave) + 1)
-    top_cutoff_hz = top_hz * (1 + 0.5 * librosa.filters.window_bandwidth("hann") * alpha)
-    if top_cutoff_hz > sr_hz / 2:
+    data_3m = _hcqt_engine.hcqt_magnitude(audio_v, sr_hz, h_l, fmin_hz, bins_per_octave, n_bins, hop_n)
+    if param_hcqt.get("log_gain") is not None:
+        data_3m = np.log1p(float(param_hcqt.log_gain) * data_3m)
+    time_sec_v = librosa.frames_to_time(np.arange(data_3m.shape[-1]), sr=sr_hz, hop_length=hop_n)
+    return data_3m, time_sec_v, _pitch_grid_hz(fmin_hz, bins_per_octave, n_bins)
+
+
+def _pitch_grid_hz(fmin_hz, bins_per_octave, n_bins):
+    return fmin_hz * 2.0 ** (np.arange(n_bins) / bins_per_octave)
+
+
+def _check_below_nyquist(top_hz, bins_per_octave, sr_hz):
+    cutoff_hz = _hcqt_engine.top_cutoff_hz(top_hz, bins_per_octave)
+    if cutoff_hz > sr_hz / 2:
         raise ValueError(
-            f"the top HCQT bin ({max(h_l)} x {fmin_hz} Hz x 2^{(n_bins - 1) / bins_per_octave:.2f} = "
-            f"{top_hz:.0f} Hz, filter cut-off {top_cutoff_hz:.0f} Hz) is above the Nyquist frequency "
-            f"{sr_hz / 2:.0f} Hz of sr_hz={sr_hz}; use fewer octaves, a lower fmin, smaller harmonics "
-            "or a higher sampling rate")
-
-    plan = _hcqt_plan(float(sr_hz), hop_n, tuple(h_l), fmin_hz, bins_per_octave, n_bins)
-    # --- every distinct filter's response, level by level (the signal halved between levels)
-    max_frames = 2 + audio_v.size // hop_n
-    magnitude_m = np.zeros((plan["n_unique"], max_frames), dtype=np.float32)
-    n_frames = max_frames
-    level_audio_v = audio_v.astype(np.float32)
-    for level, level_plan in enumerate(plan["level_l"]):
-        if level > 0:
-            level_audio_v = librosa.resample(level_audio_v, orig_sr=2, target_sr=1,
-                                             res_type=_RES_TYPE, scale=True)
-        if level_plan is None:
-            continue
-        stft_m = _centred_stft(level_audio_v, level_plan["n_fft"], hop_n // 2**level)
-        level_response_m = np.abs(level_plan["fft_basis_m"] @ stft_m)
-        n_frames = min(n_frames, level_response_m.shape[1])  # levels may differ by a frame: keep the common part
-        magnitude_m[level_plan["idx_v"], : level_response_m.shape[1]] = level_response_m[:, :max_frames]
-
-    magnitude_m = magnitude_m[:, :n_frames] / np.sqrt(plan["lengths_v"]).astype(np.float32)[:, np.newaxis]
-    data_3m = magnitude_m[plan["unique_idx_2m"]]
-    log_gain = param_hcqt.get("log_gain") if isinstance(param_hcqt, dict) else getattr(
-        param_hcqt, "log_gain", None)
-    if log_gain is not None:
-        data_3m = np.log1p(float(log_gain) * data_3m)
-    time_sec_v = librosa.frames_to_time(np.arange(n_frames), sr=sr_hz, hop_length=hop_n)
-    frequency_hz_v = fmin_hz * 2.0 ** (np.arange(n_bins) / bins_per_octave)
-    return data_3m, time_sec_v, frequency_hz_v
+            f"the top HCQT bin ({top_hz:.0f} Hz = max(h_l) x fmin x 2^((n_bins - 1) / bins_per_octave), filter "
+            f"cut-off {cutoff_hz:.0f} Hz) is above the Nyquist frequency {sr_hz / 2:.0f} Hz of sr_hz={sr_hz}; use "
+            "fewer octaves, a lower fmin, smaller harmonics or a higher sampling rate")
 
 
 # --- patches --------------------------------------------------------------------------------------
@@ -349,32 +230,125 @@ def f_get_patches(total_len, patch_len, patch_hopsize):
     return [{"start_frame": start, "end_frame": start + patch_len} for start in start_v]
 
 
-
 # --- one entry point for the configs -------------------------------------------------------------
-
-FEATURE_TYPES = ("waveform", "lms", "hcqt")
 
 
 def f_get_feature(audio_v, sr_hz, param_feature):
-    """The feature named by ``param_feature['type']`` (the ``feature`` section of a config).
+    """The feature named by ``param_feature.type`` (the ``feature`` section of a config).
 
     Parameters
     ----------
     audio_v : np.ndarray, shape (n_samples,), float in [-1, 1]
     sr_hz : int or float
-    param_feature : dict or attribute object with ``type`` in ``FEATURE_TYPES`` and that feature's keys
+    param_feature : config section with ``type`` in ``FEATURE_TYPES`` and that feature's keys
 
     Returns
     -------
     data : np.ndarray, shape (1, n_samples) for 'waveform', (C, F, n_frames) otherwise, float32
     time_sec_v : np.ndarray, shape (n_frames,), time of each frame in seconds
     """
-    feature_type = _get_param(param_feature, "type")
+    feature_type = _feature_type(param_feature)
     if feature_type == "waveform":
         return f_get_waveform(audio_v, sr_hz)
     if feature_type == "lms":
         return f_get_lms(audio_v, sr_hz, param_feature)
+    data_3m, time_sec_v, _ = f_get_hcqt(audio_v, sr_hz, param_feature)
+    return data_3m, time_sec_v
+
+
+def _feature_type(param_feature, allowed_l=FEATURE_TYPES):
+    feature_type = as_config(param_feature, "feature").require("type")
+    if feature_type not in allowed_l:
+        raise ValueError(f"unknown feature type '{feature_type}'; use one of {', '.join(allowed_l)}")
+    return feature_type
+
+
+# --- the layout of a feature: what the dataset, the targets and the model need to know ---------------
+
+
+def f_get_hop_n(param_feature):
+    """Samples between two frames, whatever the type: 1 (waveform), ``STEP_n`` (lms), ``hop_length`` (hcqt)."""
+    feature_type = _feature_type(param_feature)
+    if feature_type == "waveform":
+        return 1
+    return int(as_config(param_feature, "feature").require("STEP_n" if feature_type == "lms" else "hop_length"))
+
+
+def f_get_hop_sec(param_feature, sr_hz):
+    """Seconds between two frames: ``hop_sec`` for precomputed features, else the hop in samples / sr_hz."""
+    param_feature = as_config(param_feature, "feature")
+    if param_feature.get("type") == "precomputed":
+        return float(param_feature.require("hop_sec"))
+    return f_get_hop_n(param_feature) / float(sr_hz)
+
+
+def f_get_n_frames(n_samples, param_feature):
+    """Frames of the feature of ``n_samples`` of audio (centred frames: 1 + n_samples // hop)."""
+    if _feature_type(param_feature) == "waveform":
+        return int(n_samples)
+    return 1 + int(n_samples) // f_get_hop_n(param_feature)
+
+
+def f_get_context_frames(param_feature, sr_hz):
+    """Frames of audio needed on each side of a patch to compute its feature exactly (features on the fly):
+    half the analysis window (lms) or half the longest CQT filter (hcqt), in frames, plus a margin."""
+    param_feature = as_config(param_feature, "feature")
+    feature_type = _feature_type(param_feature)
+    if feature_type == "waveform":
+        return 0
+    hop_n = f_get_hop_n(param_feature)
+    if feature_type == "lms":
+        return math.ceil(param_feature.require("L_n") / 2 / hop_n) + 1
+    longest_n = _hcqt_engine.longest_filter_n(sr_hz, param_feature.require("fmin") * min(param_feature.require("h_l")),
+                                              12 * param_feature.require("bins_per_semitone"))
+    return math.ceil(longest_n / 2 / hop_n) + 2
+
+
+def f_get_n_bins(param_feature):
+    """Size of the frequency axis: ``nb_band`` (lms), ``12 * bins_per_semitone * n_octaves`` (hcqt),
+    ``n_bins`` (precomputed). The waveform has none (ValueError)."""
+    param_feature = as_config(param_feature, "feature")
+    feature_type = _feature_type(param_feature, (*FEATURE_TYPES, "precomputed"))
+    if feature_type == "lms":
+        return int(param_feature.require("nb_band"))
     if feature_type == "hcqt":
-        data_3m, time_sec_v, _ = f_get_hcqt(audio_v, sr_hz, param_feature)
-        return data_3m, time_sec_v
-    raise ValueError(f"unknown feature type '{feature_type}'; use one of {', '.join(FEATURE_TYPES)}")
+        return 12 * int(param_feature.require("bins_per_semitone")) * int(param_feature.require("n_octaves"))
+    if feature_type == "precomputed":
+        return int(param_feature.require("n_bins"))
+    raise ValueError("the waveform has no frequency axis (no bins)")
+
+
+def f_get_pitch_grid_hz(param_feature):
+    """Centre frequency (Hz) of each bin of the HCQT's h = 1 channel: ``fmin * 2 ** (k / bins_per_octave)``,
+    shape (n_bins,). Piano-roll targets and model outputs of multi-pitch estimation live on this grid."""
+    param_feature = as_config(param_feature, "feature")
+    if _feature_type(param_feature) != "hcqt":
+        raise ValueError(f"a pitch grid needs the HCQT (feature.type: hcqt), got '{param_feature.type}'")
+    return _pitch_grid_hz(float(param_feature.require("fmin")), 12 * int(param_feature.require("bins_per_semitone")),
+                          f_get_n_bins(param_feature))
+
+
+def f_get_pitch_grid_midi(param_feature):
+    """The same grid as ``f_get_pitch_grid_hz`` in MIDI pitch (fractional between semitones), shape (n_bins,)."""
+    return librosa.hz_to_midi(f_get_pitch_grid_hz(param_feature))
+
+
+def feature_input_dim(param_feature, batch_size):
+    """Input shape of a model for patches of this feature, batch axis included.
+
+    waveform: [B, 1, patch_L_frame]; lms: [B, 1, nb_band, patch_L_frame];
+    hcqt: [B, len(h_l), 12 * bins_per_semitone * n_octaves, patch_L_frame];
+    precomputed: [B, n_channels (default 1), n_bins, patch_L_frame] (features read from a file).
+    """
+    param_feature = as_config(param_feature, "feature")
+    feature_type = param_feature.get("type")
+    if feature_type not in (*FEATURE_TYPES, "precomputed"):
+        raise ConfigError(f"feature section: unknown type {feature_type!r}; use waveform, lms, hcqt or precomputed")
+    patch_len = int(param_feature.require("patch_L_frame"))
+    if feature_type == "waveform":
+        return [batch_size, 1, patch_len]
+    if feature_type == "hcqt":
+        n_channels = len(param_feature.require("h_l"))
+    else:
+        n_channels = int(param_feature.get("n_channels", 1))
+    return [batch_size, n_channels, f_get_n_bins(param_feature), patch_len]

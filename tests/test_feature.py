@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from course_utils import feature
+from course_utils.config import ConfigError
 
 SR_HZ = 22050
 PARAM_LMS = {"nb_band": 128, "L_n": 2048, "STEP_n": 1024}
@@ -179,3 +180,57 @@ def test_patches_shorter_than_one_patch_is_an_error():
 def test_patches_bad_sizes(args):
     with pytest.raises(ValueError, match="must be a positive whole number"):
         feature.f_get_patches(*args)
+
+
+def test_feature_input_dim():
+    assert feature.feature_input_dim({"type": "waveform", "patch_L_frame": 100}, 2) == [2, 1, 100]
+    assert feature.feature_input_dim({"type": "lms", "nb_band": 64, "patch_L_frame": 10}, 2) == [2, 1, 64, 10]
+    with pytest.raises(ConfigError, match="'patch_L_frame' is missing"):
+        feature.feature_input_dim({"type": "lms", "nb_band": 64}, 2)
+    with pytest.raises(ConfigError, match="unknown type 'mfcc'"):
+        feature.feature_input_dim({"type": "mfcc", "patch_L_frame": 3}, 2)
+    assert feature.feature_input_dim({"type": "precomputed", "n_bins": 12, "patch_L_frame": 8}, 2) == [2, 1, 12, 8]
+    with pytest.raises(ConfigError, match="'n_bins' is missing"):
+        feature.feature_input_dim({"type": "precomputed", "patch_L_frame": 8}, 2)
+
+
+LMS_FEATURE = {"type": "lms", "nb_band": 64, "L_n": 2048, "STEP_n": 1024, "patch_L_frame": 8}
+HCQT_FEATURE = {"type": "hcqt", "h_l": [0.5, 1, 2], "fmin": 32.7, "n_octaves": 6, "bins_per_semitone": 3,
+                "hop_length": 512, "patch_L_frame": 8}
+
+
+def test_the_layout_of_each_feature_matches_the_feature_itself():
+    audio_v = _tone(2.0)
+    for param in (LMS_FEATURE, HCQT_FEATURE, {"type": "waveform", "patch_L_frame": 100}):
+        data, time_sec_v = feature.f_get_feature(audio_v, SR_HZ, param)
+        assert data.shape[-1] == feature.f_get_n_frames(audio_v.size, param) == len(time_sec_v)
+        assert time_sec_v[1] == pytest.approx(feature.f_get_hop_sec(param, SR_HZ))
+        if param["type"] != "waveform":
+            assert data.shape[-2] == feature.f_get_n_bins(param)
+    assert feature.f_get_hop_n(LMS_FEATURE) == 1024 and feature.f_get_hop_n(HCQT_FEATURE) == 512
+    assert feature.f_get_hop_sec({"type": "precomputed", "hop_sec": 0.1}, None) == 0.1
+    _, _, frequency_hz_v = feature.f_get_hcqt(audio_v, SR_HZ, HCQT_FEATURE)
+    np.testing.assert_allclose(feature.f_get_pitch_grid_hz(HCQT_FEATURE), frequency_hz_v)
+    assert feature.f_get_pitch_grid_midi(HCQT_FEATURE)[[0, 3]] == pytest.approx([24, 25], abs=0.01)
+    with pytest.raises(ValueError, match="the waveform has no frequency axis"):
+        feature.f_get_n_bins({"type": "waveform"})
+    with pytest.raises(ValueError, match="a pitch grid needs the HCQT"):
+        feature.f_get_pitch_grid_hz(LMS_FEATURE)
+    with pytest.raises(ValueError, match="unknown feature type 'cqt'"):
+        feature.f_get_hop_n({"type": "cqt"})
+
+
+def test_context_frames_cover_the_longest_analysis_window():
+    assert feature.f_get_context_frames({"type": "waveform"}, SR_HZ) == 0
+    assert feature.f_get_context_frames(LMS_FEATURE, SR_HZ) == 2  # half of 2048 samples = 1 hop, plus 1
+    longest_n = SR_HZ / (0.5 * 32.7 * ((2 ** (2 / 36) - 1) / (2 ** (2 / 36) + 1)))  # lowest filter, h = 0.5
+    assert feature.f_get_context_frames(HCQT_FEATURE, SR_HZ) == int(np.ceil(longest_n / 2 / 512)) + 2
+
+
+def test_the_hcqt_engine_gives_the_same_values_on_threads():
+    from course_utils import _hcqt_engine
+
+    args = (_tone(2.0), SR_HZ, [0.5, 1, 2, 3], 32.7, 36, 216, 256)
+    np.testing.assert_array_equal(_hcqt_engine.hcqt_magnitude(*args, n_threads=1),
+                                  _hcqt_engine.hcqt_magnitude(*args, n_threads=3))
+    assert _hcqt_engine.default_n_threads() >= 1
