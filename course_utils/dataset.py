@@ -7,8 +7,11 @@ and what the unit of ``idx`` is.
   versions, so that a batch of works contains positives (same work) and negatives (other works).
 
 Each is built as ``Class(hdf5_audio_file, pyjama_annot_file, split, config)``, where ``config`` holds the
-``dataset`` and ``feature`` sections of a YAML config (a dict or the namespace of ``load_config``): no
-global configuration is read. Where the features are computed is an option, ``feature_placement``:
+``dataset`` and ``feature`` sections of a YAML config (a ``Config`` from ``load_config``, or a dict): no
+global configuration is read. Every class gives whole tracks through the same public methods:
+``key_l`` (the tracks of the split), ``get_track(key)`` -> (X, y), ``get_target(key)``, ``time_sec_v(key)``,
+``track_patches(key)`` and ``get_track_patches(key)``. Where the features are computed is an option,
+``feature_placement``:
 
 - ``'memory'`` (the seed's way): every track's feature is computed in ``__init__`` and kept in RAM;
 - ``'disk'``: computed once into an HDF5 feature cache (``feature_cache``) and read patch by patch, for
@@ -19,7 +22,6 @@ global configuration is read. Where the features are computed is an option, ``fe
 Taught in notebooks/03_dataset.ipynb.
 """
 
-import math
 import os
 
 import h5py
@@ -30,7 +32,7 @@ from tqdm.auto import tqdm
 
 from course_utils import annotation, feature, feature_cache
 from course_utils.audio_store import open_audio_file, read_audio
-from course_utils.model_factory import to_plain
+from course_utils.config import as_config
 
 FEATURE_PLACEMENT_L = ("memory", "disk", "on_the_fly")
 
@@ -40,42 +42,18 @@ class DatasetError(ValueError):
 
 
 def _sections(config):
-    """(dataset section, feature section) of a config, as dicts."""
-    config_d = to_plain(config)
+    """(dataset section, feature section) of a config, as Configs (attribute and key access)."""
+    config = as_config(config)
     for section in ("dataset", "feature"):
-        if section not in config_d:
+        if not isinstance(config.get(section), dict):
             raise DatasetError(f"the config has no '{section}' section; give the whole YAML config")
     required_l = ["type", "patch_L_frame", "patch_STEP_frame"]
-    if config_d["feature"].get("type") != "precomputed":
+    if config.feature.get("type") != "precomputed":
         required_l.append("sr_hz")
     for key in required_l:
-        if key not in config_d["feature"]:
+        if key not in config.feature:
             raise DatasetError(f"the config's feature section has no '{key}'")
-    return config_d["dataset"], config_d["feature"]
-
-
-def feature_hop(param_feature):
-    """Samples between two frames of a feature (1 for the waveform)."""
-    return {"waveform": 1, "lms": param_feature.get("STEP_n"), "hcqt": param_feature.get("hop_length")}[
-        param_feature["type"]]
-
-
-def feature_n_frames(n_samples, param_feature):
-    """Frames a feature has for ``n_samples`` of audio (centred frames: 1 + n_samples // hop)."""
-    return n_samples if param_feature["type"] == "waveform" else 1 + n_samples // feature_hop(param_feature)
-
-
-def _context_frames(param_feature, sr_hz):
-    """Frames of audio needed on each side of a patch to compute its feature exactly (on the fly)."""
-    if param_feature["type"] == "waveform":
-        return 0
-    hop_n = feature_hop(param_feature)
-    if param_feature["type"] == "lms":
-        return math.ceil(param_feature["L_n"] / 2 / hop_n) + 1
-    bins_per_octave = 12 * param_feature["bins_per_semitone"]
-    alpha = (2.0 ** (2 / bins_per_octave) - 1) / (2.0 ** (2 / bins_per_octave) + 1)
-    longest_filter_n = sr_hz / (alpha * param_feature["fmin"] * min(param_feature["h_l"]))
-    return math.ceil(longest_filter_n / 2 / hop_n) + 2
+    return config.dataset, config.feature
 
 
 class _PatchDataset(Dataset):
@@ -116,7 +94,35 @@ class _PatchDataset(Dataset):
         with open_audio_file(hdf5_audio_file) as audio_fid:
             for entry in tqdm(entry_l, desc=f"{type(self).__name__}({split})", unit="track", disable=not progress):
                 self.data_d[entry["filepath"][0]["value"]] = self._prepare_track(entry, audio_fid, cache_path)
+        self.prepare_items()
         self.report()
+
+    # --- whole tracks: the public face of every dataset (notebooks use these, not data_d)
+    def get_target(self, key):
+        """The whole-track target of ``key`` (its label(s), frame targets, piano roll or work)."""
+        return self._track(key)["y"]
+
+    def time_sec_v(self, key):
+        """Time of each frame of the track's feature in seconds: np.ndarray, shape (n_frames,)."""
+        return self._track(key)["time_sec_v"]
+
+    def track_patches(self, key):
+        """The patches of a track: list of ``{'start_frame', 'end_frame'}`` (as ``feature.f_get_patches``)."""
+        return self._track(key)["patch_l"]
+
+    def get_track(self, key):
+        """Whole-track feature and target: (X tensor (C, F, T) or (1, T), the target of ``get_target``)."""
+        return self.get_X(key, 0, self._track(key)["n_frames"]), self.get_target(key)
+
+    def get_track_patches(self, key):
+        """Every patch of a track, stacked: tensor (n_patch, C, F, L) or (n_patch, 1, L)."""
+        return torch.stack([self.get_X(key, p["start_frame"], p["end_frame"]) for p in self.track_patches(key)])
+
+    def _track(self, key):
+        if key not in self.data_d:
+            raise KeyError(f"track '{key}' is not in the '{self.split}' split of {self.pyjama_annot_file} "
+                           f"(this dataset has {len(self.key_l)} tracks: see .key_l)")
+        return self.data_d[key]
 
     # --- one track: feature (or audio), time axis, target, patches
     def _prepare_track(self, entry, audio_fid, cache_path):
@@ -137,9 +143,10 @@ class _PatchDataset(Dataset):
                 time_sec_v = cache_fid[key]["time_sec_v"][()]
         else:
             track_d["audio_v"] = audio_v
-            time_sec_v = np.arange(feature_n_frames(audio_v.size, self.feature_d)) * feature_hop(self.feature_d) / sr_hz
+            time_sec_v = (np.arange(feature.f_get_n_frames(audio_v.size, self.feature_d))
+                          * feature.f_get_hop_sec(self.feature_d, sr_hz))
         track_d["y"] = self.make_target(entry, time_sec_v)
-        track_d["n_frames"] = len(time_sec_v)
+        track_d["n_frames"], track_d["time_sec_v"] = len(time_sec_v), time_sec_v
         try:
             local_patch_l = feature.f_get_patches(len(time_sec_v), self.feature_d["patch_L_frame"],
                                                   self.feature_d["patch_STEP_frame"])
@@ -174,7 +181,7 @@ class _PatchDataset(Dataset):
         for local_patch in local_patch_l:
             self.patch_l.append({"audiofile": key, **local_patch})
         return {"X": torch.from_numpy(X), "y": self.make_target(entry, time_sec_v), "n_frames": X.shape[-1],
-                "patch_l": local_patch_l}
+                "time_sec_v": time_sec_v, "patch_l": local_patch_l}
 
     # --- features of one patch, wherever they live
     def get_X(self, key, start_frame, end_frame):
@@ -192,7 +199,7 @@ class _PatchDataset(Dataset):
         audio_v, sr_hz = track_d["audio_v"], self.feature_d["sr_hz"]
         if self.feature_d["type"] == "waveform":
             return audio_v[np.newaxis, start_frame:end_frame]
-        hop_n, context = feature_hop(self.feature_d), _context_frames(self.feature_d, sr_hz)
+        hop_n, context = feature.f_get_hop_n(self.feature_d), feature.f_get_context_frames(self.feature_d, sr_hz)
         first_frame = max(0, start_frame - context)
         last_frame = min(track_d["n_frames"], end_frame + context)
         end_sample = audio_v.size if last_frame == track_d["n_frames"] else (last_frame - 1) * hop_n + 1
@@ -209,6 +216,9 @@ class _PatchDataset(Dataset):
 
     def make_target(self, entry, time_sec_v):
         raise NotImplementedError
+
+    def prepare_items(self):
+        """Set what ``__getitem__`` needs once every track is ready (e.g. the list of works)."""
 
     def report(self):
         """Print what was built, and what was left out on purpose (never silently)."""
@@ -231,9 +241,10 @@ class TagDataset(_PatchDataset):
 
     ``config['dataset']``: ``problem`` ('multiclass': y = class index, int64; 'multilabel': y = 0/1 vector
     (n_label,), float32; 'segment': y = 0/1 frames (n_label, L), float32), ``annot_key`` (the .pyjama field),
-    and optionally ``label_l``: the labels to use. Without it, every label of the file is used (computed on
-    all entries before the split, as in the seed). For 'multiclass', entries whose label is not in
-    ``label_l`` are left out and counted (e.g. the chorales when learning dance types).
+    optionally ``n_out`` (the number of labels, checked) and ``label_l``: the labels to use. Without
+    ``label_l``, every label of the file is used (computed on all entries before the split, as in the seed).
+    For 'multiclass', entries whose label is not in ``label_l`` are left out and counted (e.g. the chorales
+    when learning dance types).
     """
 
     def prepare_labels(self, data_d):
@@ -243,6 +254,11 @@ class TagDataset(_PatchDataset):
                                f"got {self.problem!r}")
         self.labelname_l = [str(label) for label in self.dataset_d["label_l"]] if "label_l" in self.dataset_d \
             else annotation.f_get_labelname_dict(data_d, self.annot_key, self.pyjama_annot_file)
+        n_out = self.dataset_d.get("n_out")
+        if n_out is not None and n_out != len(self.labelname_l):
+            raise DatasetError(f"dataset.n_out is {n_out} but there are {len(self.labelname_l)} labels "
+                               f"({', '.join(self.labelname_l)}); set n_out to {len(self.labelname_l)}, the size "
+                               "of the model's output")
 
     def select_entries(self, entry_l):
         if self.problem != "multiclass" or "label_l" not in self.dataset_d:
@@ -291,9 +307,8 @@ class PitchDataset(_PatchDataset):
         self.voice_l = self.dataset_d.get("voice_l")
         if self.voice_l is not None and self.annot_key == "f0":
             raise DatasetError("dataset.voice_l selects notes of 'pitchmidi'; it cannot be used with annot_key 'f0'")
-        self.n_bins = 12 * self.feature_d["bins_per_semitone"] * self.feature_d["n_octaves"]
-        self.frequency_hz_v = self.feature_d["fmin"] * 2.0 ** (np.arange(self.n_bins)
-                                                               / (12 * self.feature_d["bins_per_semitone"]))
+        self.n_bins = feature.f_get_n_bins(self.feature_d)
+        self.frequency_hz_v = feature.f_get_pitch_grid_hz(self.feature_d)
 
     def select_entries(self, entry_l):
         if self.voice_l is None:
@@ -320,10 +335,6 @@ class PitchDataset(_PatchDataset):
     def get_y(self, key, start_frame, end_frame):
         return self.data_d[key]["y"][np.newaxis, :, start_frame:end_frame]
 
-    def get_track(self, key):
-        """Whole-track feature and piano roll (for evaluation on whole tracks): (C, F, T), (F, T) tensors."""
-        n_frames = self.data_d[key]["n_frames"]
-        return self.get_X(key, 0, n_frames), self.data_d[key]["y"]
 
 
 class CoverDataset(_PatchDataset):
@@ -354,14 +365,10 @@ class CoverDataset(_PatchDataset):
     def make_target(self, entry, time_sec_v):
         return annotation.f_get_work_id(entry, self.annot_key, self.pyjama_annot_file)
 
-    def _prepare_works(self):
+    def prepare_items(self):
         self.work_l = sorted({track_d["y"] for track_d in self.data_d.values()})
         self.key_by_work_d = {work: [key for key in self.key_l if self.data_d[key]["y"] == work]
                               for work in self.work_l}
-
-    def report(self):
-        self._prepare_works()
-        super().report()
 
     def __len__(self):
         return len(self.work_l)
@@ -379,13 +386,6 @@ class CoverDataset(_PatchDataset):
             X_l.append(self.get_X(key, patch["start_frame"], patch["end_frame"]))
         return {"X": torch.stack(X_l), "y": torch.full((len(key_l),), idx_work, dtype=torch.long), "key": key_l}
 
-    def get_track(self, key):
-        """The whole feature of one version: tensor (C, F, T) (a model with pooling over time embeds it at once)."""
-        return self.get_X(key, 0, self.data_d[key]["n_frames"])
-
-    def get_track_patches(self, key):
-        """All patches of one version: tensor (n_patch, C, F, L)."""
-        return torch.stack([self.get_X(key, p["start_frame"], p["end_frame"]) for p in self.data_d[key]["patch_l"]])
 
 
 def cover_collate(item_l):

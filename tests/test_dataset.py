@@ -156,6 +156,33 @@ def test_cover_train_split_leaves_out_single_version_works(toy, tmp_path):
     assert train.work_l == ["w0"] and train.skipped_d == {"single-version works (no positive pair)": 2}
 
 
+@pytest.mark.parametrize("make", [
+    lambda a, p: ds.TagDataset(a, p, "train", config(problem="multilabel", annot_key="tag"), progress=False),
+    lambda a, p: ds.PitchDataset(a, p, "train", config(HCQT, annot_key="pitchmidi"), progress=False),
+    lambda a, p: ds.CoverDataset(a, p, "train", config(HCQT, annot_key="work_id"), progress=False),
+], ids=["tag", "pitch", "cover"])
+def test_every_dataset_gives_whole_tracks_through_the_same_methods(toy, make):
+    audio, pyjama, _ = toy
+    train = make(audio, pyjama)
+    key = train.key_l[0]
+    X, y = train.get_track(key)
+    time_sec_v, patch_l = train.time_sec_v(key), train.track_patches(key)
+    assert X.shape[-1] == len(time_sec_v) and time_sec_v[1] == pytest.approx(512 / SR_HZ)
+    assert patch_l[0] == {"start_frame": 0, "end_frame": 16} and patch_l[-1]["end_frame"] == X.shape[-1]
+    assert train.get_track_patches(key).shape == (len(patch_l), *X.shape[:-1], 16)
+    target = train.get_target(key)
+    assert (target == y) if isinstance(target, str) else torch.equal(target, y)
+    with pytest.raises(KeyError, match="track 'valid2.wav' is not in the 'train' split"):
+        train.get_track("valid2.wav")
+
+
+def test_cover_works_are_listed_when_built(toy):
+    audio, pyjama, _ = toy
+    test = ds.CoverDataset(audio, pyjama, "test", config(HCQT, annot_key="work_id"), progress=False)
+    assert test.work_l == ["work3"] and test.key_by_work_d == {"work3": ["low6.wav", "high7.wav"]}
+    assert test.get_track("low6.wav")[1] == "work3"
+
+
 # --- bad inputs -----------------------------------------------------------------------------------
 
 def test_filepath_without_audio(toy, tmp_path):
@@ -224,3 +251,10 @@ def test_no_entry_left_after_selection(toy):
     audio, pyjama, _ = toy
     with pytest.raises(ds.DatasetError, match="no entry left in the 'train' split after selection"):
         ds.TagDataset(audio, pyjama, "train", config(label_l=["rock"]), progress=False)
+
+
+def test_n_out_must_match_the_labels(toy):
+    audio, pyjama, _ = toy
+    with pytest.raises(ds.DatasetError, match=r"n_out is 3 but there are 2 labels \(high, low\); set n_out to 2"):
+        ds.TagDataset(audio, pyjama, "train", config(n_out=3), progress=False)
+    assert len(ds.TagDataset(audio, pyjama, "train", config(n_out=2), progress=False).labelname_l) == 2
