@@ -1,22 +1,71 @@
 """The training loop of the course, packaged once it has been written out in notebooks/05.
 
-``fit`` runs epochs of training and validation with tqdm progress, keeps the best model (lowest
-validation loss, or highest validation score when ``valid_score_fn`` is given), stops early after
-``patience`` epochs without improvement, and saves the best weights with the YAML config used.
-``load_checkpoint`` builds the model back from those two files.
+- ``train_settings`` reads the ``train`` section of a config (fast-mode overrides included);
+- ``make_loaders`` makes the DataLoaders of the splits with the config's batch size;
+- ``fit`` runs epochs of training and validation with tqdm progress, keeps the best model (lowest
+  validation loss, or highest validation score when ``valid_score_fn`` is given), stops early after
+  ``patience`` epochs without improvement, and saves the best weights with the YAML config used;
+- ``predict_track`` runs a model on a whole track (at once, or patch by patch);
+- ``save_checkpoint`` / ``load_checkpoint``: the model as two files, ``.pt`` (weights, input shape) and
+  ``.yaml`` (its config), written atomically.
 
 Taught in notebooks/05_training_tagging.ipynb.
 """
 
 import copy
+import hashlib
 import math
+import os
+import uuid
 from pathlib import Path
 
 import torch
 import yaml
+from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from course_utils.model_factory import NetModel, to_plain
+from course_utils.config import ConfigError, as_config, to_plain
+from course_utils.model_factory import NetModel
+
+# Settings of the ``train`` section that ``fit`` and ``make_loaders`` read, with their defaults (None: required).
+TRAIN_DEFAULT_D = {"batch_size": None, "learning_rate": None, "max_epoch": None, "patience": None,
+                   "valid_batch_size": 64}
+
+
+def train_settings(config, fast_mode=False):
+    """The ``train`` section of a config, with its ``fast`` overrides applied in fast mode.
+
+    A config says, e.g., ``train: {batch_size: 32, learning_rate: 0.001, max_epoch: 30, patience: 5,
+    fast: {max_epoch: 8}}``: 30 epochs in the default mode, 8 in the fast mode of the test run.
+
+    Returns
+    -------
+    settings : Config with ``batch_size``, ``learning_rate``, ``max_epoch``, ``patience``,
+        ``valid_batch_size`` (default 64) and every other key of the section (e.g. ``margin``)
+    """
+    config = as_config(config)
+    if not isinstance(config.get("train"), dict):
+        raise ConfigError("the config has no 'train' section (batch_size, learning_rate, max_epoch, patience)")
+    settings_d = {key: value for key, value in config.train.to_dict().items() if key != "fast"}
+    if fast_mode:
+        settings_d.update(config.train.get("fast") or {})
+    for key, default in TRAIN_DEFAULT_D.items():
+        if settings_d.get(key) is None:
+            if default is None:
+                raise ConfigError(f"train.{key} is missing; the train section needs "
+                                  f"{', '.join(k for k, v in TRAIN_DEFAULT_D.items() if v is None)}")
+            settings_d[key] = default
+    return as_config(settings_d, "train")
+
+
+def make_loaders(dataset_d, config, generator=None, collate_fn=None, fast_mode=False):
+    """DataLoaders of the splits of ``dataset_d`` (split -> Dataset): 'train' shuffled with the config's
+    ``batch_size``, the others in order with ``valid_batch_size``. Returns split -> DataLoader."""
+    settings = train_settings(config, fast_mode)
+    return {split: DataLoader(ds, batch_size=settings.batch_size if split == "train" else settings.valid_batch_size,
+                              shuffle=split == "train", generator=generator if split == "train" else None,
+                              collate_fn=collate_fn)
+            for split, ds in dataset_d.items()}
 
 
 def train_one_epoch(model, loader, loss_fn, optimizer, device):
@@ -67,29 +116,34 @@ class EarlyStopping:
         return self.n_bad_epoch >= self.patience
 
 
-def fit(model, train_loader, valid_loader, loss_fn, optimizer, max_epoch, patience, device,
-        checkpoint_path=None, config=None, valid_score_fn=None):
+def fit(model, train_loader, valid_loader, loss_fn, config, device=None, optimizer=None, checkpoint_path=None,
+        valid_score_fn=None, fast_mode=False):
     """Train with early stopping on the validation split; the model ends with its best weights.
 
     Parameters
     ----------
-    model, loss_fn, optimizer : torch objects; ``loss_fn(model(batch['X']), batch['y'])``
-    train_loader, valid_loader : DataLoaders of dicts with 'X' and 'y'
-    max_epoch, patience : int
-    device : torch.device
+    model, loss_fn : torch objects; ``loss_fn(model(batch['X']), batch['y'])``
+    train_loader, valid_loader : DataLoaders of dicts with 'X' and 'y' (``make_loaders``)
+    config : the whole config: ``train_settings(config, fast_mode)`` gives ``max_epoch``, ``patience`` and
+        ``learning_rate``; the config is saved with the checkpoint
+    device : torch.device (default: the device of the model's parameters)
+    optimizer : default ``Adam(model.parameters(), lr=learning_rate)``
     checkpoint_path : path of the ``.pt`` file for the best model (its YAML config goes beside it)
-    config : the config used (saved with the checkpoint)
     valid_score_fn : optional ``f(model) -> float``, higher is better (e.g. validation MAP); when given,
         it chooses the best epoch instead of the validation loss
+    fast_mode : bool, apply the config's ``train.fast`` overrides (the notebooks pass ``runtime.is_fast_mode()``)
 
     Returns
     -------
     history : dict with lists ``train_loss``, ``valid_loss``, ``valid_score`` and ``best_epoch``
     """
-    stopper = EarlyStopping(patience, higher_is_better=valid_score_fn is not None)
+    settings = train_settings(config, fast_mode)
+    device = device if device is not None else next(model.parameters()).device
+    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=settings.learning_rate)
+    stopper = EarlyStopping(settings.patience, higher_is_better=valid_score_fn is not None)
     history = {"train_loss": [], "valid_loss": [], "valid_score": [], "best_epoch": -1}
     best_state = copy.deepcopy(model.state_dict())
-    progress = tqdm(range(max_epoch), desc="epochs", unit="epoch")
+    progress = tqdm(range(settings.max_epoch), desc="epochs", unit="epoch")
     for epoch in progress:
         history["train_loss"].append(train_one_epoch(model, train_loader, loss_fn, optimizer, device))
         history["valid_loss"].append(evaluate_loss(model, valid_loader, loss_fn, device))
@@ -108,25 +162,103 @@ def fit(model, train_loader, valid_loader, loss_fn, optimizer, max_epoch, patien
     return history
 
 
-def save_checkpoint(checkpoint_path, model, config):
-    """Save ``model`` (weights + input shape) to ``checkpoint_path`` and its config beside it (``.yaml``)."""
+@torch.no_grad()
+def predict_track(model, X, patch_l=None, batch_size=64):
+    """The model's output for a whole track, in eval mode, without gradients, on the model's device.
+
+    Parameters
+    ----------
+    model : nn.Module
+    X : tensor or array, the track's feature (C, F, T) or (1, T) (no batch axis)
+    patch_l : None to run the model on the whole track at once (fully convolutional models, or models
+        that pool over time), or the track's patches (``ds.track_patches(key)``) to run it patch by patch
+    batch_size : patches per forward pass
+
+    Returns
+    -------
+    output : tensor on the CPU: the model's output for the track without its batch axis (whole track), or
+        one output per patch, stacked (n_patch, ...). Activations (sigmoid, softmax) are left to the caller.
+    """
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    X = torch.as_tensor(X)
+    try:
+        if patch_l is None:
+            return model(X[None].to(device))[0].cpu()
+        patch_X = torch.stack([X[..., p["start_frame"]:p["end_frame"]] for p in patch_l])
+        return torch.cat([model(patch_X[i:i + batch_size].to(device)).cpu()
+                          for i in range(0, len(patch_X), batch_size)])
+    finally:
+        model.train(was_training)
+
+
+# --- checkpoints ----------------------------------------------------------------------------------
+
+
+def _checkpoint_paths(checkpoint_path):
     checkpoint_path = Path(checkpoint_path)
+    if checkpoint_path.suffix != ".pt":
+        raise ValueError(f"{checkpoint_path}: a checkpoint path ends in .pt (its config is written beside it, "
+                         f"as {checkpoint_path.with_suffix('.yaml').name}); got '{checkpoint_path.suffix}'")
+    return checkpoint_path, checkpoint_path.with_suffix(".yaml")
+
+
+def save_checkpoint(checkpoint_path, model, config):
+    """Save ``model`` (weights + input shape) to ``checkpoint_path`` (``.pt``) and its config beside it (``.yaml``).
+
+    The config is checked first (it must describe the model: ``model.block_l``) and both files are written
+    to temporary names, then moved into place: an interrupted save leaves the previous checkpoint whole. The
+    ``.pt`` holds a hash of its ``.yaml``, so that a pair from two different saves is refused when loading.
+    """
+    checkpoint_path, config_path = _checkpoint_paths(checkpoint_path)
+    if config is None:
+        raise ConfigError("save_checkpoint needs the config the model was built from (to rebuild it when loading)")
+    config_d = to_plain(config)
+    if not isinstance(config_d, dict) or not isinstance((config_d.get("model") or {}).get("block_l"), list):
+        raise ConfigError(f"{checkpoint_path}: the config saved with a checkpoint must hold model.block_l (the whole "
+                          "config the model was built from)")
+    try:
+        config_text = yaml.safe_dump(config_d, sort_keys=False)
+    except yaml.representer.RepresenterError as error:
+        raise ConfigError(f"{checkpoint_path}: a config value cannot be written to YAML ({error.args[-1]!r}); use "
+                          "numbers, strings, lists and mappings") from None
     checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"state_dict": model.state_dict(), "input_dim": model.input_dim}, checkpoint_path)
-    with open(checkpoint_path.with_suffix(".yaml"), "w", encoding="utf-8") as fid:
-        yaml.safe_dump(to_plain(config), fid, sort_keys=False)
+    token = f".{os.getpid()}-{uuid.uuid4().hex[:8]}.partial"
+    partial_pt, partial_yaml = (path.with_name(path.name + token) for path in (checkpoint_path, config_path))
+    try:
+        torch.save({"state_dict": model.state_dict(), "input_dim": model.input_dim,
+                    "config_sha256": hashlib.sha256(config_text.encode("utf-8")).hexdigest()}, partial_pt)
+        partial_yaml.write_text(config_text, encoding="utf-8")
+        os.replace(partial_yaml, config_path)
+        os.replace(partial_pt, checkpoint_path)
+    finally:
+        partial_pt.unlink(missing_ok=True)
+        partial_yaml.unlink(missing_ok=True)
 
 
 def load_checkpoint(checkpoint_path, device="cpu"):
-    """Rebuild a saved model from its ``.pt`` and ``.yaml``: returns (model in eval mode, config dict)."""
-    checkpoint_path = Path(checkpoint_path)
-    config_path = checkpoint_path.with_suffix(".yaml")
+    """Rebuild a saved model from its ``.pt`` and ``.yaml``: returns (model in eval mode, Config)."""
+    checkpoint_path, config_path = _checkpoint_paths(checkpoint_path)
     for path in (checkpoint_path, config_path):
         if not path.exists():
             raise FileNotFoundError(f"{path}: not found; a checkpoint is a .pt file with its .yaml config beside it")
-    with open(config_path, encoding="utf-8") as fid:
-        config = yaml.safe_load(fid)
-    saved = torch.load(checkpoint_path, map_location=device, weights_only=True)
-    model = NetModel(config, saved["input_dim"])
-    model.load_state_dict(saved["state_dict"])
+    config_text = config_path.read_text(encoding="utf-8")
+    try:
+        config = as_config(yaml.safe_load(config_text))
+    except (yaml.YAMLError, ConfigError) as error:
+        raise ConfigError(f"{config_path}: not a readable config ({error}); save the checkpoint again") from None
+    try:
+        saved = torch.load(checkpoint_path, map_location=device, weights_only=True)
+        state_dict, input_dim = saved["state_dict"], saved["input_dim"]
+    except Exception as error:  # torch raises many types for a truncated or foreign file
+        raise ValueError(f"{checkpoint_path}: not a readable checkpoint ({type(error).__name__}: {error}); it may be "
+                         "truncated by an interrupted copy: train the model again or restore the file") from None
+    expected_sha256 = saved.get("config_sha256")
+    if expected_sha256 is not None and expected_sha256 != hashlib.sha256(config_text.encode("utf-8")).hexdigest():
+        raise ValueError(f"{config_path} is not the config saved with {checkpoint_path.name} (the two files come "
+                         "from different saves, e.g. an interrupted one or a copy): train the model again or "
+                         "restore both files together")
+    model = NetModel(config, input_dim)
+    model.load_state_dict(state_dict)
     return model.to(device).eval(), config
