@@ -12,10 +12,11 @@ One function per mapping, so that each can be read (and tested) on its own:
 Every error names the .pyjama file, the entry and the field. Taught in notebooks/03_dataset.ipynb.
 """
 
-import hashlib
 import json
 
 import numpy as np
+
+from course_utils.runtime import stable_seed
 
 
 class AnnotationError(ValueError):
@@ -213,17 +214,44 @@ def f_get_work_id(entry, annot_key="work_id", pyjama_annot_file="<pyjama>"):
 SPLIT_L = ("train", "valid", "test")
 
 
+SPLIT_FRACTION_D = {"train": 0.6, "valid": 0.2, "test": 0.2}
+
+
+def assign_splits(group_id_l, seed=0):
+    """Split groups (works, artists), never clips, into train/valid/test: ``{group_id: split}``, about 60/20/20.
+
+    The order is a seeded shuffle of the distinct ids (``runtime.stable_seed``, the same on every machine);
+    each split gets at least one group when there are 3 or more. The course dataset's build and the
+    datasets reading files without a ``split`` field both use this rule.
+    """
+    order_l = sorted(set(group_id_l), key=lambda group_id: stable_seed(seed, "split", group_id))
+    n_group = len(order_l)
+    n_valid = max(1, round(SPLIT_FRACTION_D["valid"] * n_group)) if n_group >= 3 else 0
+    n_test = max(1, round(SPLIT_FRACTION_D["test"] * n_group)) if n_group >= 3 else 0
+    split_d = {}
+    for rank, group_id in enumerate(order_l):
+        split_d[group_id] = "test" if rank < n_test else "valid" if rank < n_test + n_valid else "train"
+    return split_d
+
+
 def f_get_split_entry_l(entry_l, split, split_key="split", group_key="work_id", pyjama_annot_file="<pyjama>"):
     """The entries of one split.
 
-    If the entries have a ``split_key`` field (the course dataset does), it decides. Otherwise the split
-    is made here, deterministically, by *group* (``group_key``: work, artist, ...): all entries of a group
-    go to the same split (about 60/20/20 of the groups), never clip by clip, so that no near-duplicate
-    crosses from train to test.
+    If the entries have a ``split_key`` field (the course dataset does), it decides; some entries with it
+    and some without is an error (a silent re-split would move tracks between splits). Otherwise the split
+    is made here by ``assign_splits`` on the *groups* (``group_key``: work, artist, ...): all entries of a
+    group go to the same split, never clip by clip, so that no near-duplicate crosses from train to test.
     """
     if split not in SPLIT_L:
         raise ValueError(f"split must be one of {', '.join(SPLIT_L)}, got '{split}'")
-    if entry_l and all(split_key in entry for entry in entry_l):
+    with_split_l = [entry for entry in entry_l if split_key in entry]
+    if with_split_l and len(with_split_l) < len(entry_l):
+        missing_l = [_entry_name(entry) for entry in entry_l if split_key not in entry]
+        raise AnnotationError(
+            f"{pyjama_annot_file}: {len(missing_l)} of {len(entry_l)} entries have no '{split_key}' field (e.g. "
+            f"'{missing_l[0]}') while the others have one; give every entry its split, or remove the field from all "
+            f"of them to split by '{group_key}'")
+    if entry_l and len(with_split_l) == len(entry_l):
         chosen_l = [entry for entry in entry_l if str(get_field(entry, split_key, pyjama_annot_file)[0]["value"])
                     == split]
     else:
@@ -233,14 +261,10 @@ def f_get_split_entry_l(entry_l, split, split_key="split", group_key="work_id", 
                 f"{pyjama_annot_file}: the entries have no '{split_key}' field, and {len(missing_l)} (e.g. "
                 f"'{missing_l[0]}') have no '{group_key}' field to split by; add a split field, or set "
                 "dataset.group_key to a field that groups versions of one work or one artist")
-        chosen_l = [entry for entry in entry_l
-                    if _hash_split(str(get_field(entry, group_key, pyjama_annot_file)[0]["value"])) == split]
+        group_l = [str(get_field(entry, group_key, pyjama_annot_file)[0]["value"]) for entry in entry_l]
+        split_of_group_d = assign_splits(group_l)
+        chosen_l = [entry for entry, group in zip(entry_l, group_l, strict=True) if split_of_group_d[group] == split]
     if not chosen_l:
         raise AnnotationError(f"{pyjama_annot_file}: the '{split}' split is empty; check the '{split_key}' field "
                               f"(or '{group_key}') of the entries")
     return chosen_l
-
-
-def _hash_split(group_name):
-    fraction = int(hashlib.sha256(group_name.encode("utf-8")).hexdigest()[:8], 16) / 16**8
-    return "train" if fraction < 0.6 else "valid" if fraction < 0.8 else "test"

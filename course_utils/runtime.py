@@ -1,8 +1,9 @@
-"""Run-time helpers shared by every notebook: fast mode, device and seeding.
+"""Run-time helpers shared by every notebook: fast mode, device, seeding, the course folder.
 
-Taught in notebooks/00_setup... and used at the top of every notebook.
+Used in the first code cell of every notebook (notebooks/01_data.ipynb introduces them).
 """
 
+import hashlib
 import os
 import random
 
@@ -68,6 +69,13 @@ def seed_everything(seed):
     generator = torch.Generator()
     generator.manual_seed(int(seed))
     return generator
+
+
+def stable_seed(*part_l):
+    """An integer seed in [0, 2**32) from names, the same on every machine and every run (never from
+    absolute paths or Python's per-run ``hash``): ``stable_seed(0, 'split', 'work-12')``."""
+    digest = hashlib.sha256("/".join(str(part) for part in part_l).encode("utf-8")).hexdigest()
+    return int(digest[:8], 16)
 
 
 def project_dir():

@@ -131,3 +131,21 @@ def test_split_by_group_never_by_clip():
 def test_split_without_split_or_group_field():
     with pytest.raises(an.AnnotationError, match="no 'split' field, and 1 .* no 'work_id' field"):
         an.f_get_split_entry_l([entry("a.wav")], "train")
+
+
+def test_assign_splits_is_one_rule_by_group():
+    split_d = an.assign_splits([f"w{i}" for i in range(10)] * 3)
+    assert sorted(split_d) == [f"w{i}" for i in range(10)]
+    assert [list(split_d.values()).count(split) for split in ("train", "valid", "test")] == [6, 2, 2]
+    assert an.assign_splits([f"w{i}" for i in range(10)]) == split_d, "the same on every call"
+    assert an.assign_splits(["a", "b"]) == {"a": "train", "b": "train"}, "fewer than 3 groups: all train"
+    entry_l = [entry(f"{i}.wav", work_id=[{"value": f"w{i % 10}"}]) for i in range(30)]
+    chosen_l = an.f_get_split_entry_l(entry_l, "test")
+    assert {e["work_id"][0]["value"] for e in chosen_l} == {w for w, s in split_d.items() if s == "test"}
+
+
+def test_a_partial_split_field_is_refused_not_resplit():
+    entry_l = [entry("a.wav", split=[{"value": "test"}], work_id=[{"value": "w"}]),
+               entry("b.wav", work_id=[{"value": "w"}])]
+    with pytest.raises(an.AnnotationError, match=r"x.pyjama: 1 of 2 entries have no 'split' field \(e.g. 'b.wav'\)"):
+        an.f_get_split_entry_l(entry_l, "test", pyjama_annot_file="x.pyjama")

@@ -7,9 +7,10 @@ import librosa
 import numpy as np
 import pytest
 
-from course_utils.data import build, scores, synth
+from course_utils import annotation
+from course_utils.data import build, plan, render, scores, synth
 
-TINY = build.Preset("tiny", n_cover_tunes=2, max_versions_per_tune=2, n_single_chorales=1, n_tunes_per_dance=1,
+TINY = plan.Preset("tiny", n_cover_tunes=2, max_versions_per_tune=2, n_single_chorales=1, n_tunes_per_dance=1,
                     chorale_max_sec=4.0, fiddle_max_sec=4.0)
 
 
@@ -84,11 +85,11 @@ def test_a_tune_without_time_signature_is_an_error_naming_it(tmp_path, monkeypat
 
 
 def test_accents_make_the_downbeat_loudest():
-    assert build.accent_gain_db(1.0, 1.5) == 0.0
-    assert build.accent_gain_db(0.5, 1.5) == pytest.approx(-1.5)
-    assert build.accent_gain_db(0.0625, 1.5) == pytest.approx(-6.0)
-    assert build.accent_gain_db(0.001, 1.5) == pytest.approx(-6.0)  # no softer than 4 levels down
-    assert build.accent_gain_db(0.25, 0.0) == 0.0  # chorales: no accents
+    assert render.accent_gain_db(1.0, 1.5) == 0.0
+    assert render.accent_gain_db(0.5, 1.5) == pytest.approx(-1.5)
+    assert render.accent_gain_db(0.0625, 1.5) == pytest.approx(-6.0)
+    assert render.accent_gain_db(0.001, 1.5) == pytest.approx(-6.0)  # no softer than 4 levels down
+    assert render.accent_gain_db(0.25, 0.0) == 0.0  # chorales: no accents
 
 
 def test_a_dance_plays_at_the_same_speed_whatever_its_notation(tmp_path, monkeypatch):
@@ -101,7 +102,7 @@ def test_a_dance_plays_at_the_same_speed_whatever_its_notation(tmp_path, monkeyp
     onset_sec_l = []
     for name in ("CutReel.abc", "TwoFourReel.abc"):
         track = {"kind": "fiddle", "source": name, "work_id": "fiddle-x", "genre": "reel", "split": "train", "seed": 7}
-        _, entry = build.render_track(track, 3.0)
+        _, entry = render.render_track(track, 3.0)
         render_d = entry["render"][0]["value"]
         assert render_d["tempo_qpm"] == pytest.approx(render_d["tempo_bpm"] * render_d["beat_ql"])
         onset_sec_l.append([note["time"] for note in entry["pitchmidi"]])
@@ -144,7 +145,7 @@ def test_grouping_is_transposition_invariant_and_finds_duplicates():
 
 
 def test_shipped_chorale_index_matches_the_corpus():
-    index_d = build.load_chorale_index()
+    index_d = plan.load_chorale_index()
     corpus_file_set = set(scores.list_chorale_files())
     listed_l = [name for tune in index_d["tunes"] for name in tune] + list(index_d["duplicates"])
     assert sorted(listed_l) == sorted(corpus_file_set), "rebuild it: python -m course_utils.data index"
@@ -156,7 +157,7 @@ def test_shipped_chorale_index_matches_the_corpus():
 
 @pytest.mark.parametrize("preset_name", ["small", "full"])
 def test_no_work_is_in_two_splits_and_every_class_is_in_every_split(preset_name):
-    track_l = build.plan_tracks(build.PRESET_D[preset_name])
+    track_l = plan.plan_tracks(plan.PRESET_D[preset_name])
     split_by_work_d = {}
     for track in track_l:
         assert split_by_work_d.setdefault(track["work_id"], track["split"]) == track["split"]
@@ -168,7 +169,7 @@ def test_no_work_is_in_two_splits_and_every_class_is_in_every_split(preset_name)
 
 
 def test_assign_splits_proportions():
-    split_d = build.assign_splits([f"w{i}" for i in range(100)], seed=0)
+    split_d = annotation.assign_splits([f"w{i}" for i in range(100)], seed=0)
     count_d = {split: list(split_d.values()).count(split) for split in ("train", "valid", "test")}
     assert count_d == {"train": 60, "valid": 20, "test": 20}
 
@@ -236,7 +237,7 @@ def test_interrupted_build_leaves_nothing_that_passes(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real_render(track, max_sec)
 
-    real_render = build.render_track
+    real_render = render.render_track
     monkeypatch.setattr(build, "render_track", failing_render)
     with pytest.raises(KeyboardInterrupt):
         build.build_dataset(TINY, tmp_path, n_workers=1, progress=False)
@@ -246,7 +247,7 @@ def test_interrupted_build_leaves_nothing_that_passes(tmp_path, monkeypatch):
 
 def test_ensure_dataset_rebuilds_a_truncated_file(tiny_dataset, tmp_path, monkeypatch):
     audio_path, pyjama_path = tiny_dataset
-    monkeypatch.setitem(build.PRESET_D, "tiny", TINY)
+    monkeypatch.setitem(plan.PRESET_D, "tiny", TINY)
     copy_audio, copy_pyjama = build.dataset_paths(tmp_path, "tiny")
     copy_pyjama.write_bytes(pyjama_path.read_bytes())
     copy_audio.write_bytes(audio_path.read_bytes()[:5000])  # an interrupted copy
@@ -279,7 +280,7 @@ def test_silent_intro_bars_are_skipped(monkeypatch):
                                                                      "midi": 60, "voice": "Melody"}], "late", 2.0))
     track = {"kind": "fiddle", "source": "Late.abc", "work_id": "fiddle-Late", "genre": "reel", "split": "train",
              "seed": 1}
-    audio_v, entry = build.render_track(track, 4.0)
+    audio_v, entry = render.render_track(track, 4.0)
     assert entry["pitchmidi"][0]["time"] < 0.3 and audio_v.size > 0
 
 

@@ -74,3 +74,9 @@ def test_dataset_preset_follows_the_mode(monkeypatch):
     assert runtime.dataset_preset() == "small"
     monkeypatch.setenv(runtime.FAST_MODE_VARIABLE, "0")
     assert runtime.dataset_preset() == "full"
+
+
+def test_stable_seed_is_the_same_everywhere():
+    assert runtime.stable_seed(0, "split", "w1") == runtime.stable_seed("0", "split", "w1")
+    assert runtime.stable_seed(0, "split", "w1") != runtime.stable_seed(1, "split", "w1")
+    assert runtime.stable_seed("x") == 0x2D711642  # first 8 hex digits of sha256("x"): fixed forever

@@ -1,0 +1,116 @@
+"""Rendering one track of the course dataset: a score of the music21 corpus played by ``synth``.
+
+``render_track(track, max_sec)`` draws the version's random choices (tempo, transposition, instruments,
+loudness, sound) from the track's seed, plays the notes, and returns the audio with its ``.pyjama`` entry,
+which records everything needed to render it again. Taught in notebooks/01_data.ipynb.
+"""
+
+import math
+
+import numpy as np
+
+from course_utils.data import scores, synth
+
+RENDERER = "course_utils.data.synth v2"  # v2: fiddle tunes at a tempo in beats per minute, with accents
+ACCENT_DB_PER_LEVEL = 1.5
+# Tempo ranges in beats per minute, per genre (realistic ranges that overlap). The beat of a fiddle tune
+# comes from its time signature (reel in C|: a half note; jig in 6/8: a dotted quarter); the chorales are
+# played with a quarter-note beat.
+TEMPO_RANGE_BPM_D = {"chorale": (60, 96), "reel": (95, 120), "jig": (110, 133), "hornpipe": (75, 95),
+                     "strathspey": (120, 160), "clog": (80, 100)}
+CHORALE_INSTRUMENT_L = ["organ", "violin", "cello", "flute", "clarinet", "oboe", "horn", "piano"]
+FIDDLE_INSTRUMENT_L = ["violin", "flute", "clarinet", "oboe", "piano", "guitar", "organ"]
+
+
+def accent_gain_db(beat_strength, accent_db_per_level):
+    """Loudness of a note from its place in the bar (dance players lean on the beat), in dB (0 or negative).
+
+    ``beat_strength``: 1 on the downbeat, halved at each metrical level below (0.5, 0.25, ...);
+    each level is ``accent_db_per_level`` softer, down to 4 levels (sixteenth notes in a bar of C|).
+    """
+    return accent_db_per_level * max(math.log2(max(beat_strength, 1e-6)), -4.0)
+
+
+def _render_settings(track, rng, beat_ql):
+    """The version's random choices: tempo, transposition, instruments, loudness, sound.
+
+    ``beat_ql``: the beat in quarter lengths; ``tempo_qpm`` (quarter notes per minute, what the renderer
+    uses) = ``tempo_bpm`` (beats per minute, drawn in the genre's range) x ``beat_ql``.
+    """
+    low_bpm, high_bpm = TEMPO_RANGE_BPM_D[track["genre"]]
+    if track["kind"] == "chorale":
+        instrument_l = list(rng.choice(CHORALE_INSTRUMENT_L, size=4, replace=True))
+        instrument_by_voice_d = dict(zip(scores.VOICE_L, instrument_l, strict=True))
+        gain_db_by_voice_d = {voice: float(rng.uniform(-6, 0)) for voice in scores.VOICE_L}
+    else:
+        instrument_by_voice_d = {"Melody": str(rng.choice(FIDDLE_INSTRUMENT_L))}
+        gain_db_by_voice_d = {"Melody": 0.0}
+    tempo_bpm = float(rng.uniform(low_bpm, high_bpm))
+    accent_db = ACCENT_DB_PER_LEVEL if track["kind"] == "fiddle" else 0.0
+    return {
+        "seed": track["seed"], "renderer": RENDERER, "sr_hz": synth.SR_HZ,
+        "tempo_bpm": tempo_bpm, "beat_ql": beat_ql, "tempo_qpm": tempo_bpm * beat_ql,
+        "transpose_semitones": int(rng.integers(-3, 4)),
+        "detune_cents": float(rng.uniform(-20, 20)),
+        "instrument_by_voice": {voice: str(name) for voice, name in instrument_by_voice_d.items()},
+        "gain_db_by_voice": gain_db_by_voice_d,
+        "brightness": float(rng.uniform(0.75, 1.2)),
+        "reverb_rt60_sec": float(rng.uniform(0.3, 1.6)),
+        "reverb_wet": float(rng.uniform(0.05, 0.35)),
+        "timing_jitter_sec": 0.01,
+        "accent_db_per_level": accent_db,
+    }
+
+
+def render_track(track, max_sec):
+    """Read the score, render one version. Returns (int16 audio, pyjama entry fields)."""
+    if track["kind"] == "chorale":
+        score_note_l, title = scores.read_chorale_notes(track["source"])
+        beat_ql = 1.0  # chorales: a quarter-note beat
+    else:
+        score_note_l, title, beat_ql = scores.read_fiddle_tune(track["source"])
+    rng = np.random.default_rng(track["seed"])
+    render_d = _render_settings(track, rng, beat_ql)
+    sec_per_ql = 60.0 / render_d["tempo_qpm"]
+    first_onset_ql = min(note["onset_ql"] for note in score_note_l)  # skip silent bars (instrumental intros)
+    # a piece shorter than the clip is played again, as musicians play the repeats
+    piece_ql = max(note["onset_ql"] + note["duration_ql"] for note in score_note_l) - first_onset_ql
+    n_play = max(1, math.ceil(max_sec / (piece_ql * sec_per_ql)))
+    score_note_l = [dict(note, onset_ql=note["onset_ql"] + play * piece_ql) for play in range(n_play)
+                    for note in score_note_l]
+    note_l = []
+    for note in score_note_l:
+        jitter_sec = float(rng.uniform(-1, 1)) * render_d["timing_jitter_sec"]
+        time_sec = (note["onset_ql"] - first_onset_ql) * sec_per_ql + 0.25 + jitter_sec
+        duration_sec = note["duration_ql"] * sec_per_ql * 0.95  # a little detached
+        if time_sec >= max_sec - 0.3:
+            continue
+        duration_sec = min(duration_sec, max_sec - time_sec)
+        gain_db = render_d["gain_db_by_voice"][note["voice"]] + accent_gain_db(note.get("beat_strength", 1.0),
+                                                                                  render_d["accent_db_per_level"])
+        note_l.append({"midi": note["midi"] + render_d["transpose_semitones"], "time": max(0.0, time_sec),
+                       "duration": duration_sec, "voice": note["voice"], "gain": 10 ** (gain_db / 20)})
+    if not note_l:
+        raise ValueError(f"{track['source']}: no notes in the first {max_sec} s")
+    duration_sec = min(max_sec, max(n["time"] + n["duration"] for n in note_l) + 0.5)
+    synth_note_l = [dict(note, midi=note["midi"] + render_d["detune_cents"] / 100) for note in note_l]
+    audio_v = synth.render_notes(synth_note_l, duration_sec, rng, render_d["instrument_by_voice"],
+                                 brightness=render_d["brightness"], reverb_rt60_sec=render_d["reverb_rt60_sec"],
+                                 reverb_wet=render_d["reverb_wet"])
+    key = f"{track['work_id'].split('-', 1)[0]}_{track['source'].rsplit('.', 1)[0]}.wav"
+    instrument_l = sorted(set(render_d["instrument_by_voice"].values()))
+    entry = {
+        "filepath": [{"value": key}],
+        "title": [{"value": title}],
+        "source": [{"value": f"music21 corpus: {'bach' if track['kind'] == 'chorale' else scores.FIDDLE_COLLECTION}"
+                             f"/{track['source']}"}],
+        "genre": [{"value": track["genre"]}],
+        "tag": [{"value": name} for name in instrument_l],
+        "pitchmidi": [{"value": int(n["midi"]), "time": round(n["time"], 4), "duration": round(n["duration"], 4),
+                       "voice": n["voice"]} for n in note_l],
+        "work_id": [{"value": track["work_id"]}],
+        "split": [{"value": track["split"]}],
+        "duration_sec": [{"value": round(duration_sec, 4)}],
+        "render": [{"value": render_d}],
+    }
+    return (np.round(audio_v * 32767)).astype(np.int16), entry
