@@ -8,7 +8,6 @@ import os
 import random
 
 import numpy as np
-import torch
 
 FAST_MODE_VARIABLE = "COURSE_FAST_MODE"
 
@@ -42,6 +41,8 @@ def get_device():
     -------
     device : torch.device
     """
+    import torch  # imported here: the dataset build and the split rule use this module without torch
+
     if torch.cuda.is_available():
         return torch.device("cuda")
     mps = getattr(torch.backends, "mps", None)
@@ -63,6 +64,8 @@ def seed_everything(seed):
     """
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    import torch
+
     random.seed(int(seed))
     np.random.seed(int(seed))
     torch.manual_seed(int(seed))

@@ -1,13 +1,17 @@
 """course_utils.data: scores, synthesiser, dataset build (determinism, splits, labels vs audio, errors)."""
 
 import json
+import signal
+import subprocess
+import sys
+import time
 
 import h5py
 import librosa
 import numpy as np
 import pytest
 
-from course_utils import annotation
+from course_utils import annotation, safe_files
 from course_utils.data import build, plan, render, scores, synth
 
 TINY = plan.Preset("tiny", n_cover_tunes=2, max_versions_per_tune=2, n_single_chorales=1, n_tunes_per_dance=1,
@@ -241,7 +245,7 @@ def test_interrupted_build_leaves_nothing_that_passes(tmp_path, monkeypatch):
     monkeypatch.setattr(build, "render_track", failing_render)
     with pytest.raises(KeyboardInterrupt):
         build.build_dataset(TINY, tmp_path, n_workers=1, progress=False)
-    assert list(tmp_path.iterdir()) == []
+    assert [path.name for path in tmp_path.iterdir()] == [".course-tiny_audio.hdf5.lock"], "only the lock file"
     monkeypatch.setattr(build, "render_track", real_render)
 
 
@@ -292,3 +296,66 @@ def test_a_chorale_with_no_notes_is_an_error_naming_it(tmp_path, monkeypatch):
     monkeypatch.setattr(scores, "corpus_root", lambda: tmp_path)
     with pytest.raises(ValueError, match="bwv999.xml: the chorale has no notes"):
         scores.read_chorale_notes("bwv999.xml")
+
+
+# --- concurrency and interruption, with real processes ---------------------------------------------
+
+ENSURE_SCRIPT = """
+import sys
+from course_utils.data import build, plan
+preset = plan.Preset("tiny", n_cover_tunes=2, max_versions_per_tune=2, n_single_chorales=1, n_tunes_per_dance=1,
+                     chorale_max_sec=4.0, fiddle_max_sec=4.0, seed=int(sys.argv[2]))
+print("paths", *build.{function}(preset, sys.argv[1], n_workers=1), flush=True)
+"""
+
+
+def _start(tmp_path, seed=0, function="ensure_dataset"):
+    return subprocess.Popen([sys.executable, "-c", ENSURE_SCRIPT.format(function=function), str(tmp_path), str(seed)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_two_notebooks_ensuring_the_dataset_at_once_both_get_the_same_valid_pair(tmp_path):
+    lock = safe_files.FileLock(str(safe_files.lock_path(build.dataset_paths(tmp_path, "tiny")[0])))
+    lock.acquire()  # hold the lock until both processes wait for it: they are then truly concurrent
+    process_l = [_start(tmp_path), _start(tmp_path)]
+    waited_l = [process.stdout.readline() for process in process_l]
+    assert all(line.startswith("waiting for another process writing course-tiny") for line in waited_l), waited_l
+    lock.release()
+    output_l = [process.communicate(timeout=120) for process in process_l]
+    assert [process.returncode for process in process_l] == [0, 0], output_l
+    assert output_l[0][0] == output_l[1][0] and "paths" in output_l[0][0]
+    assert sum("building course-tiny" in stderr for _, stderr in output_l) == 1, "built once, then found done"
+    audio_path, pyjama_path = build.dataset_paths(tmp_path, "tiny")
+    assert build.dataset_problem(audio_path, pyjama_path) is None
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_ctrl_c_during_a_rebuild_keeps_the_previous_pair(tmp_path):
+    process = _start(tmp_path, seed=0)
+    assert process.wait(timeout=120) == 0
+    audio_path, pyjama_path = build.dataset_paths(tmp_path, "tiny")
+    before = audio_path.read_bytes(), pyjama_path.read_bytes()
+    process = _start(tmp_path, seed=1, function="build_dataset")  # another seed: other content
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob("*.partial")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(tmp_path.glob("*.partial")), "the rebuild never started"
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode != 0 and "KeyboardInterrupt" in stderr
+    assert (audio_path.read_bytes(), pyjama_path.read_bytes()) == before, "the previous pair is intact"
+    assert build.dataset_problem(audio_path, pyjama_path) is None
+    assert not list(tmp_path.glob("*.partial")), "no temporary file left"
+
+
+def test_a_pair_from_two_builds_is_detected(tiny_dataset, tmp_path):
+    """Same track names, other content (e.g. audio copied from a build of another version of the course)."""
+    audio_path, pyjama_path = tiny_dataset
+    copy_audio, copy_pyjama = build.dataset_paths(tmp_path, "tiny")
+    copy_audio.write_bytes(audio_path.read_bytes())
+    copy_pyjama.write_bytes(pyjama_path.read_bytes())
+    assert build.dataset_problem(copy_audio, copy_pyjama) is None
+    with h5py.File(copy_audio, "a") as audio_fid:
+        audio_fid.attrs["content_id"] = "0123456789abcdef"
+    assert build.dataset_problem(copy_audio, copy_pyjama) == (
+        "not a pair: the audio and the .pyjama come from two different builds")

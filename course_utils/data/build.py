@@ -13,6 +13,7 @@ is deterministic (same preset and seed: byte-identical files) and atomic (files 
 temporary names and renamed at the end). Taught in notebooks/01_data.ipynb.
 """
 
+import hashlib
 import json
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -22,6 +23,7 @@ from pathlib import Path
 import h5py
 from tqdm.auto import tqdm
 
+from course_utils import safe_files
 from course_utils.data import scores, synth
 from course_utils.data.plan import PRESET_D, Preset, plan_tracks
 from course_utils.data.render import RENDERER, render_track
@@ -41,8 +43,22 @@ def dataset_paths(out_dir, preset_name):
     return out_dir / f"course-{preset_name}_audio.hdf5", out_dir / f"course-{preset_name}.pyjama"
 
 
+def _preset(preset_name):
+    """(Preset, its name) from a name of PRESET_D or a Preset object (the tests build tiny ones)."""
+    if isinstance(preset_name, Preset):
+        return preset_name, preset_name.name
+    if preset_name in PRESET_D:
+        return PRESET_D[preset_name], preset_name
+    raise ValueError(f"unknown preset '{preset_name}'; use one of {', '.join(PRESET_D)}")
+
+
 def build_dataset(preset_name, out_dir, n_workers=None, progress=True):
     """Build a preset into ``out_dir``: ``course-<preset>_audio.hdf5`` and ``course-<preset>.pyjama``.
+
+    Safe with other processes and interruptions (``course_utils.safe_files``): the build holds the
+    dataset's lock, writes both files under names of its own, and replaces the old pair only once the
+    new one is complete (an interrupted rebuild leaves the previous pair as it was). Both files carry the
+    same ``content_id``, so a pair mixed from two builds is detected (``dataset_problem``).
 
     Parameters
     ----------
@@ -53,49 +69,60 @@ def build_dataset(preset_name, out_dir, n_workers=None, progress=True):
 
     Returns
     -------
-    (audio_path, pyjama_path) : the two files, complete
+    (audio_path, pyjama_path) : the two files, complete and checked
     """
-    if isinstance(preset_name, Preset):
-        preset, preset_name = preset_name, preset_name.name
-    elif preset_name in PRESET_D:
-        preset = PRESET_D[preset_name]
-    else:
-        raise ValueError(f"unknown preset '{preset_name}'; use one of {', '.join(PRESET_D)}")
-    audio_path, pyjama_path = dataset_paths(out_dir, preset_name)
+    preset, preset_name = _preset(preset_name)
+    audio_path, _ = dataset_paths(out_dir, preset_name)
     audio_path.parent.mkdir(parents=True, exist_ok=True)
+    with safe_files.file_lock(audio_path, f"course-{preset_name}"):
+        return _build_locked(preset, out_dir, n_workers, progress)
+
+
+def _build_locked(preset, out_dir, n_workers, progress):
+    """The build itself; the caller holds the dataset's lock."""
+    audio_path, pyjama_path = dataset_paths(out_dir, preset.name)
+    for path in (audio_path, pyjama_path):
+        safe_files.remove_stale_partials(path)
     track_l = plan_tracks(preset)
     job_l = [(track, preset.chorale_max_sec if track["kind"] == "chorale" else preset.fiddle_max_sec)
              for track in track_l]
     n_workers = n_workers or min(4, os.cpu_count() or 1)
-
-    partial_audio = audio_path.with_name(audio_path.name + ".partial")
-    partial_pyjama = pyjama_path.with_name(pyjama_path.name + ".partial")
-    for path in (audio_path, pyjama_path):  # an old pair must never be mixed with a new one
-        path.unlink(missing_ok=True)
+    partial_audio, partial_pyjama = safe_files.partial_path(audio_path), safe_files.partial_path(pyjama_path)
     try:
         entry_l = []
         with h5py.File(partial_audio, "w", libver="earliest", track_order=False) as audio_fid:
             with ProcessPoolExecutor(max_workers=n_workers) if n_workers > 1 else _InlineExecutor() as pool:
                 result_iter = pool.map(_render_job, job_l, chunksize=2)
-                for audio_v, entry in tqdm(result_iter, total=len(job_l), desc=f"building course-{preset_name}",
+                for audio_v, entry in tqdm(result_iter, total=len(job_l), desc=f"building course-{preset.name}",
                                            unit="track", disable=not progress):
                     key = entry["filepath"][0]["value"]
                     dataset = audio_fid.create_dataset(key, data=audio_v, compression="gzip", compression_opts=1,
                                                        shuffle=True, track_times=False)
                     dataset.attrs["sr_hz"] = synth.SR_HZ
                     entry_l.append(entry)
+            content_id = _content_id(entry_l)
+            audio_fid.attrs["content_id"] = content_id
         data_d = {"schemaversion": 1.31,
-                  "collection": {"descriptiondefinition": FIELD_DESCRIPTION_D,
-                                 "preset": asdict(preset), "renderer": RENDERER, "entry": entry_l}}
+                  "collection": {"descriptiondefinition": FIELD_DESCRIPTION_D, "preset": asdict(preset),
+                                 "renderer": RENDERER, "content_id": content_id, "entry": entry_l}}
         with open(partial_pyjama, "w", encoding="utf-8") as fid:
             json.dump(data_d, fid, indent=1)
-    except BaseException:  # interrupted or failed: leave nothing behind that could pass as a dataset
+        problem = dataset_problem(partial_audio, partial_pyjama)
+        if problem is not None:
+            raise RuntimeError(f"the new course-{preset.name} files are {problem}; nothing was replaced")
+        safe_files.replace_all([(partial_audio, audio_path), (partial_pyjama, pyjama_path)])
+    finally:  # interrupted or failed: the temporary files go, the previous pair stays
         partial_audio.unlink(missing_ok=True)
         partial_pyjama.unlink(missing_ok=True)
-        raise
-    os.replace(partial_audio, audio_path)
-    os.replace(partial_pyjama, pyjama_path)
     return audio_path, pyjama_path
+
+
+def _content_id(entry_l):
+    """Fingerprint of a build's content (its entries: sources, seeds, render settings, notes), 16 hex digits.
+
+    The same preset gives the same id (the build stays byte-identical); two different builds never share one.
+    """
+    return hashlib.sha256(json.dumps(entry_l, sort_keys=True).encode("utf-8")).hexdigest()[:16]
 
 
 class _InlineExecutor:
@@ -113,6 +140,7 @@ class _InlineExecutor:
 
 def dataset_problem(audio_path, pyjama_path):
     """Why a built pair of files is not a complete dataset (a sentence), or None when it is."""
+    audio_path, pyjama_path = Path(audio_path), Path(pyjama_path)
     if not audio_path.exists() or not pyjama_path.exists():
         return "missing"
     try:
@@ -123,25 +151,35 @@ def dataset_problem(audio_path, pyjama_path):
             return f"made by another renderer ('{collection_d.get('renderer')}', this course uses '{RENDERER}')"
         with h5py.File(audio_path, "r") as audio_fid:
             missing_l = [key for key in key_l if key not in audio_fid]
-    except (OSError, ValueError, KeyError, IndexError) as error:
+            audio_content_id = audio_fid.attrs.get("content_id")
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as error:
         return f"unreadable ({error})"
-    return f"{len(missing_l)} tracks of the .pyjama have no audio" if missing_l else None
+    if missing_l:
+        return f"incomplete: {len(missing_l)} tracks of the .pyjama have no audio"
+    if audio_content_id != collection_d.get("content_id"):
+        return "not a pair: the audio and the .pyjama come from two different builds"
+    return None
 
 
 def ensure_dataset(preset_name, out_dir, n_workers=None):
-    """The dataset files of a preset: built first if missing, incomplete or unreadable.
+    """The dataset files of a preset: built first if missing, incomplete, unreadable or not a pair.
 
-    Returns (audio_path, pyjama_path). Used by the notebooks ("built on first use").
+    Safe when several processes call it at once (two notebooks opened together): one builds, the others
+    wait for it and then use its files. Returns (audio_path, pyjama_path). Used by the notebooks ("built
+    on first use").
     """
-    if preset_name not in PRESET_D:
-        raise ValueError(f"unknown preset '{preset_name}'; use one of {', '.join(PRESET_D)}")
+    preset, preset_name = _preset(preset_name)
     audio_path, pyjama_path = dataset_paths(out_dir, preset_name)
-    problem = dataset_problem(audio_path, pyjama_path)
-    if problem is not None:
+    if dataset_problem(audio_path, pyjama_path) is None:
+        return audio_path, pyjama_path
+    audio_path.parent.mkdir(parents=True, exist_ok=True)
+    with safe_files.file_lock(audio_path, f"course-{preset_name}"):
+        problem = dataset_problem(audio_path, pyjama_path)  # again: another process may have built it meanwhile
+        if problem is None:
+            return audio_path, pyjama_path
         if problem != "missing":
             print(f"rebuilding course-{preset_name}: the existing files are {problem}")
-        return build_dataset(preset_name, out_dir, n_workers=n_workers)
-    return audio_path, pyjama_path
+        return _build_locked(preset, out_dir, n_workers, progress=True)
 
 
 FIELD_DESCRIPTION_D = {
@@ -180,7 +218,7 @@ def build_chorale_index(out_path=None, n_workers=None):
     tune_l, duplicate_d = scores.group_chorale_tunes(note_by_file_d)
     index_d = {"generated_by": "python -m course_utils.data index", "music21_version": music21.__version__,
                "n_files": len(name_l), "tunes": tune_l, "duplicates": duplicate_d}
-    partial_path = out_path.with_name(out_path.name + ".partial")
+    partial_path = safe_files.partial_path(out_path)
     with open(partial_path, "w", encoding="utf-8") as fid:
         json.dump(index_d, fid, indent=1)
     os.replace(partial_path, out_path)
