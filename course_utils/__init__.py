@@ -1,21 +1,27 @@
 """course_utils: the small package behind the notebooks of the course.
 
-Modules, one concept each, and the notebook that teaches each:
+Modules, one concept each, with the notebook that teaches each:
 
-| module | what it holds | taught in |
-| --- | --- | --- |
-| ``runtime`` | fast mode, device (CUDA, MPS, CPU), seeds, the course folder | every notebook's first cell |
-| ``config`` | ``load_config`` and ``Config``: a YAML experiment read as ``config.feature.hop_length`` or ``config["feature"]["hop_length"]``; ``ConfigError`` | 04_model_from_yaml |
-| ``data`` | the offline course dataset: ``scores`` (music21 corpus), ``synth``, ``plan``, ``render``, ``build`` (``ensure_dataset``), ``real`` (the original course's datasets) | 01_data |
-| ``audio_store`` | reading the ``_audio.hdf5`` file | 01_data |
-| ``feature`` | waveform, log-mel, HCQT (``f_get_lms``, ``f_get_hcqt``), patches (``f_get_patches``) and each feature's layout (hop, frames, bins, pitch grid, model input shape) | 02_features |
-| ``_hcqt_engine`` | the fast multirate engine behind ``f_get_hcqt`` (private) | 02_features |
-| ``annotation`` | ``.pyjama`` fields -> targets (labels, frames, piano rolls, works); the split by work | 03_dataset |
-| ``feature_cache`` | features computed once into an HDF5 file; precomputed features | 03_dataset, 07_training_covers |
-| ``dataset`` | ``TagDataset``, ``PitchDataset``, ``CoverDataset``: the unit of ``idx``, whole tracks | 03_dataset |
-| ``model_factory`` (+ ``layers``) | ``NetModel``: a whole model from the YAML ``model`` section | 04_model_from_yaml |
-| ``train`` | ``fit`` (early stopping, checkpoints), ``make_loaders``, ``predict_track``, checkpoints | 05_training_tagging |
-| ``metrics`` | triplet loss, ranking metrics (MAP, MR1, ...), multi-pitch scores with mir_eval | 06, 07 |
+- ``runtime``: fast mode, device (CUDA, MPS, CPU), seeds, the course folder. Every notebook's first cell.
+- ``config``: ``load_config`` and ``Config``, a YAML experiment read as ``config.feature.hop_length`` or
+  ``config["feature"]["hop_length"]``; ``ConfigError``. 04_model_from_yaml.
+- ``data``: the offline course dataset: ``scores`` (the music21 corpus), ``synth``, ``plan``, ``render``,
+  ``build`` (``ensure_dataset``), ``real`` (the original course's datasets). 01_data.
+- ``audio_store``: reading the ``_audio.hdf5`` file. 01_data.
+- ``feature``: waveform, log-mel, HCQT (``f_get_lms``, ``f_get_hcqt``), patches (``f_get_patches``), and the
+  layout of each feature (hop, frames, bins, pitch grid, model input shape). 02_features.
+- ``_hcqt_engine``: the fast multirate engine behind ``f_get_hcqt`` (private). 02_features.
+- ``annotation``: ``.pyjama`` fields to targets (labels, frames, piano rolls, works); the split by work.
+  03_dataset.
+- ``feature_cache``: features computed once into an HDF5 file; precomputed features. 03_dataset, 07.
+- ``dataset``: ``TagDataset``, ``PitchDataset``, ``CoverDataset``: the unit of ``idx``, whole tracks.
+  03_dataset.
+- ``model_factory`` (with ``layers``): ``NetModel``, a whole model from the YAML ``model`` section.
+  04_model_from_yaml.
+- ``train``: ``fit`` (early stopping, checkpoints), ``make_loaders``, ``predict_track``, checkpoints.
+  05_training_tagging.
+- ``metrics``: triplet loss, ranking metrics (MAP, MR1, ...), multi-pitch scores with mir_eval.
+  06_training_multipitch, 07_training_covers.
 """
 
 __version__ = "0.1.0"

@@ -143,3 +143,42 @@ def test_load_checkpoint_names_the_bad_file(tmp_path):
         train.load_checkpoint(tmp_path / "toy.pt")
     with pytest.raises(ValueError, match="a checkpoint path ends in .pt"):
         train.load_checkpoint(tmp_path / "toy.yaml")
+
+
+def test_fit_with_channels_last_keeps_the_weights_layout_out_of_the_checkpoint(tmp_path):
+    config = {"train": dict(CONFIG["train"], max_epoch=2), "model": {"name": "Conv", "block_l": [{"sequential_l": [
+        {"layer_l": [["Conv2d", {"in_channels": -1, "out_channels": 2, "kernel_size": 3, "padding": 1}],
+                     ["Mean", {"dim": [2, 3]}]]}]}]}}
+    model = NetModel(config, [4, 3, 8, 8])
+    generator = torch.Generator().manual_seed(0)
+    X, y = torch.randn(32, 3, 8, 8, generator=generator), torch.randint(2, (32,), generator=generator)
+    data = [{"X": X[i], "y": y[i]} for i in range(32)]
+    loader_d = train.make_loaders({"train": data, "valid": data}, config)
+    train.fit(model, loader_d["train"], loader_d["valid"], torch.nn.CrossEntropyLoss(), config,
+              checkpoint_path=tmp_path / "conv.pt")
+    loaded, _ = train.load_checkpoint(tmp_path / "conv.pt")
+    torch.testing.assert_close(loaded(X), model.eval()(X))
+
+
+def test_fit_falls_back_when_torch_compile_fails(monkeypatch):
+    class BrokenCompiled(torch.nn.Module):  # what a machine without a C++ compiler gives on the first step
+        def forward(self, X):
+            error_type = type("BackendCompilerFailed", (RuntimeError,), {"__module__": "torch._dynamo.exc"})
+            raise error_type("no C++ compiler")
+
+    monkeypatch.setattr(torch, "compile", lambda model: BrokenCompiled())
+    config = dict(CONFIG, train=dict(CONFIG["train"], max_epoch=2, compile=True))
+    model = NetModel(config, [8, 3])
+    loader_d = train.make_loaders({"train": ToyDataset(40, 0), "valid": ToyDataset(20, 1)}, config)
+    with pytest.warns(UserWarning, match="torch.compile failed .*training without it"):
+        history = train.fit(model, loader_d["train"], loader_d["valid"], torch.nn.CrossEntropyLoss(), config)
+    assert len(history["train_loss"]) == 2
+
+
+def test_fit_with_torch_compile_learns():
+    torch.manual_seed(0)
+    config = dict(CONFIG, train=dict(CONFIG["train"], max_epoch=3, compile=True))
+    model = NetModel(config, [8, 3])
+    loader_d = train.make_loaders({"train": ToyDataset(200, 0), "valid": ToyDataset(100, 1)}, config)
+    history = train.fit(model, loader_d["train"], loader_d["valid"], torch.nn.CrossEntropyLoss(), config)
+    assert history["valid_loss"][-1] < history["valid_loss"][0]
