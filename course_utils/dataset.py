@@ -192,7 +192,8 @@ class _PatchDataset(Dataset):
         if self.feature_placement == "disk":
             if self._cache_fid is None or self._cache_pid != os.getpid():  # one handle per DataLoader worker
                 self._cache_fid, self._cache_pid = h5py.File(self.cache_path, "r"), os.getpid()
-            return torch.from_numpy(self._cache_fid[key]["X"][..., start_frame:end_frame]).float()
+            X = feature_cache.read_checked(self._cache_fid, key, np.s_[..., start_frame:end_frame], self.cache_path)
+            return torch.from_numpy(X).float()
         return torch.from_numpy(self._on_the_fly(track_d, start_frame, end_frame)).float()
 
     def _on_the_fly(self, track_d, start_frame, end_frame):

@@ -5,6 +5,10 @@ file, so a changed parameter or a rebuilt dataset gives a new cache, never stale
 written to a temporary name and renamed when complete: an interrupted run leaves nothing that a
 later run takes for a finished cache.
 
+Safe with other processes (``safe_files``: one writer at a time, under a lock; others wait and then use
+its file) and checked: every array has an HDF5 checksum, verified when the file is opened for use and on
+each read, so damaged data is recomputed or reported, never read as features.
+
 Taught in notebooks/03_dataset.ipynb (where to compute features: on the fly, in memory, on disk).
 """
 
@@ -18,12 +22,12 @@ import h5py
 import numpy as np
 from tqdm.auto import tqdm
 
-from course_utils import feature
+from course_utils import feature, safe_files
 from course_utils.audio_store import open_audio_file, read_audio
 from course_utils.config import to_plain
 
 # Bump when the feature code changes its values: every existing cache is then recomputed.
-FEATURE_CODE_VERSION = 1
+FEATURE_CODE_VERSION = 2  # 2: checksummed arrays (fletcher32)
 # Keys of the 'feature' config section that do not change the feature values.
 _NOT_FEATURE_KEYS = ("patch_L_frame", "patch_STEP_frame")
 
@@ -63,14 +67,29 @@ def _compute_one(hdf5_audio_file, key, param_d):
     return key, data, time_sec_v
 
 
-def _is_complete(cache_path, param_json, fingerprint, key_l):
+def cache_problem(cache_path, param_json, fingerprint, key_l):
+    """Why a feature file cannot be used for these parameters, audio and tracks (a sentence), or None.
+
+    Every array is read back: HDF5 checks each chunk against its stored checksum (fletcher32), so a
+    file damaged on disk or by a partial copy is found here, not in the middle of training.
+    """
+    if not Path(cache_path).exists():
+        return "missing"
     try:
         with h5py.File(cache_path, "r") as cache_fid:
-            return (cache_fid.attrs.get("params_json") == param_json
-                    and cache_fid.attrs.get("audio_fingerprint") == fingerprint
-                    and all(key in cache_fid for key in key_l))
-    except OSError:
-        return False
+            if cache_fid.attrs.get("params_json") != param_json:
+                return "made with other feature parameters or another version of the feature code"
+            if cache_fid.attrs.get("audio_fingerprint") != fingerprint:
+                return "made from another version of the audio file"
+            missing_l = [key for key in key_l if key not in cache_fid]
+            if missing_l:
+                return f"incomplete: {len(missing_l)} tracks missing (e.g. '{missing_l[0]}')"
+            for key in key_l:
+                cache_fid[key]["X"][()]
+                cache_fid[key]["time_sec_v"][()]
+    except (OSError, KeyError, ValueError) as error:
+        return f"damaged ({error})"
+    return None
 
 
 def f_cache_features(hdf5_audio_file, param_feature, key_l=None, cache_dir=None, n_workers=1):
@@ -102,11 +121,26 @@ def f_cache_features(hdf5_audio_file, param_feature, key_l=None, cache_dir=None,
 
     cache_path = cache_file_name(hdf5_audio_file, param_d, cache_dir)
     fingerprint = _audio_fingerprint(hdf5_audio_file)
-    if cache_path.exists() and _is_complete(cache_path, param_json, fingerprint, key_l):
+    if cache_problem(cache_path, param_json, fingerprint, key_l) is None:
         return cache_path
-
     cache_path.parent.mkdir(parents=True, exist_ok=True)
-    partial_path = cache_path.with_name(cache_path.name + ".partial")
+    with safe_files.file_lock(cache_path, f"the feature file {cache_path.name}"):
+        problem = cache_problem(cache_path, param_json, fingerprint, key_l)  # another process may have made it
+        if problem is None:
+            return cache_path
+        if problem != "missing":
+            print(f"recomputing {cache_path.name}: the existing file is {problem}")
+        safe_files.remove_stale_partials(cache_path)
+        partial_path = safe_files.partial_path(cache_path)
+        try:
+            _write_cache(partial_path, hdf5_audio_file, param_d, param_json, fingerprint, key_l, n_workers)
+            safe_files.replace_all([(partial_path, cache_path)])
+        finally:
+            partial_path.unlink(missing_ok=True)
+    return cache_path
+
+
+def _write_cache(partial_path, hdf5_audio_file, param_d, param_json, fingerprint, key_l, n_workers):
     with h5py.File(partial_path, "w") as cache_fid:
         cache_fid.attrs["params_json"] = param_json
         cache_fid.attrs["audio_fingerprint"] = fingerprint
@@ -121,15 +155,13 @@ def f_cache_features(hdf5_audio_file, param_feature, key_l=None, cache_dir=None,
                                        [param_d] * len(key_l), chunksize=4)
                 _store_all(cache_fid, result_iter, progress)
         progress.close()
-    os.replace(partial_path, cache_path)
-    return cache_path
 
 
 def _store_all(cache_fid, result_iter, progress):
     for key, data, time_sec_v in result_iter:
         group = cache_fid.create_group(key)
-        group.create_dataset("X", data=data.astype(np.float32), compression="lzf")
-        group.create_dataset("time_sec_v", data=time_sec_v)
+        group.create_dataset("X", data=data.astype(np.float32), compression="lzf", fletcher32=True)
+        group.create_dataset("time_sec_v", data=time_sec_v, fletcher32=True)
         progress.update(1)
 
 
@@ -137,7 +169,16 @@ def f_read_cached_feature(cache_fid, key, cache_path="<feature file>"):
     """One track's feature from an open feature file: ``(X, time_sec_v)`` as numpy arrays."""
     if key not in cache_fid:
         raise KeyError(f"{cache_path}: no feature for track '{key}'; run f_cache_features for it")
-    return cache_fid[key]["X"][()], cache_fid[key]["time_sec_v"][()]
+    return read_checked(cache_fid, key, (), cache_path), cache_fid[key]["time_sec_v"][()]
+
+
+def read_checked(cache_fid, key, index, cache_path="<feature file>"):
+    """``cache_fid[key]['X'][index]``, or an error naming the file and the track when a checksum fails."""
+    try:
+        return cache_fid[key]["X"][index]
+    except OSError as error:
+        raise OSError(f"{cache_path}, track '{key}': the stored feature is damaged ({error}); delete the file, it "
+                      "is computed again the next time it is needed") from None
 
 
 def precomputed_feature_problem(X):
@@ -170,14 +211,14 @@ def f_write_precomputed_features(feature_path, X_by_key_d, hop_sec):
         if problem is not None:
             raise ValueError(f"track '{key}': {problem}")
     feature_path.parent.mkdir(parents=True, exist_ok=True)
-    partial_path = feature_path.with_name(feature_path.name + ".partial")
+    partial_path = safe_files.partial_path(feature_path)
     try:
         with h5py.File(partial_path, "w") as feature_fid:
             for key, X in X_by_key_d.items():
-                dataset = feature_fid.create_dataset(key, data=np.asarray(X, dtype=np.float32), compression="lzf")
+                dataset = feature_fid.create_dataset(key, data=np.asarray(X, dtype=np.float32), compression="lzf",
+                                                     fletcher32=True)
                 dataset.attrs["hop_sec"] = float(hop_sec)
-    except BaseException:
+        safe_files.replace_all([(partial_path, feature_path)])
+    finally:
         partial_path.unlink(missing_ok=True)
-        raise
-    os.replace(partial_path, feature_path)
     return feature_path

@@ -15,8 +15,6 @@ Taught in notebooks/05_training_tagging.ipynb.
 import copy
 import hashlib
 import math
-import os
-import uuid
 import warnings
 from pathlib import Path
 
@@ -25,6 +23,7 @@ import yaml
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from course_utils import safe_files
 from course_utils.config import ConfigError, as_config, to_plain
 from course_utils.model_factory import NetModel
 
@@ -259,14 +258,12 @@ def save_checkpoint(checkpoint_path, model, config):
         raise ConfigError(f"{checkpoint_path}: a config value cannot be written to YAML ({error.args[-1]!r}); use "
                           "numbers, strings, lists and mappings") from None
     checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
-    token = f".{os.getpid()}-{uuid.uuid4().hex[:8]}.partial"
-    partial_pt, partial_yaml = (path.with_name(path.name + token) for path in (checkpoint_path, config_path))
+    partial_pt, partial_yaml = safe_files.partial_path(checkpoint_path), safe_files.partial_path(config_path)
     try:
         torch.save({"state_dict": model.state_dict(), "input_dim": model.input_dim,
                     "config_sha256": hashlib.sha256(config_text.encode("utf-8")).hexdigest()}, partial_pt)
         partial_yaml.write_text(config_text, encoding="utf-8")
-        os.replace(partial_yaml, config_path)
-        os.replace(partial_pt, checkpoint_path)
+        safe_files.replace_all([(partial_yaml, config_path), (partial_pt, checkpoint_path)])
     finally:
         partial_pt.unlink(missing_ok=True)
         partial_yaml.unlink(missing_ok=True)

@@ -124,3 +124,46 @@ def test_read_cached_feature_of_an_unknown_track(audio_file):
     cache_path = feature_cache.f_cache_features(audio_file, PARAM_LMS)
     with h5py.File(cache_path, "r") as fid, pytest.raises(KeyError, match="no feature for track 'ghost.wav'"):
         feature_cache.f_read_cached_feature(fid, "ghost.wav", cache_path)
+
+
+def _damage_track(cache_path, key):
+    """Overwrite bytes in the middle of the stored feature of ``key`` (a bad sector, a broken copy)."""
+    with h5py.File(cache_path, "r") as fid:
+        offset = fid[key]["X"].id.get_chunk_info(0).byte_offset
+    with open(cache_path, "r+b") as raw:
+        raw.seek(offset + 20)
+        raw.write(b"\x00garbage\xff" * 4)
+
+
+def test_damaged_cache_is_found_by_its_checksum_and_recomputed(audio_file, capsys):
+    cache_path = feature_cache.f_cache_features(audio_file, PARAM_LMS)
+    with h5py.File(cache_path, "r") as fid:
+        good = fid["track1.wav"]["X"][()]
+    _damage_track(cache_path, "track1.wav")
+    with h5py.File(cache_path, "r") as fid, pytest.raises(OSError, match=r"track 'track1.wav': the stored feature is "
+                                                                           r"damaged .*delete the file"):
+        feature_cache.f_read_cached_feature(fid, "track1.wav", cache_path)
+    assert feature_cache.f_cache_features(audio_file, PARAM_LMS) == cache_path
+    assert "the existing file is damaged" in capsys.readouterr().out
+    with h5py.File(cache_path, "r") as fid:
+        np.testing.assert_array_equal(fid["track1.wav"]["X"][()], good)
+
+
+def test_two_processes_filling_one_cache_both_get_it(audio_file):
+    import subprocess
+    import sys
+
+    script = ("import sys; from course_utils import feature_cache; "
+              f"print(feature_cache.f_cache_features(sys.argv[1], {PARAM_LMS!r}), flush=True)")
+    lock = feature_cache.safe_files.FileLock(str(feature_cache.safe_files.lock_path(
+        feature_cache.cache_file_name(audio_file, PARAM_LMS))))
+    lock.acquire()  # both processes start while the lock is held: they really run at once
+    process_l = [subprocess.Popen([sys.executable, "-c", script, str(audio_file)], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    assert all(process.stdout.readline().startswith("waiting for another process") for process in process_l)
+    lock.release()
+    output_l = [process.communicate(timeout=120) for process in process_l]
+    assert [process.returncode for process in process_l] == [0, 0], output_l
+    assert output_l[0][0] == output_l[1][0]
+    assert sum("lms features" in stderr for _, stderr in output_l) == 1, "computed once"
+    assert not list(audio_file.parent.glob("*.partial"))
