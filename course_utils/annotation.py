@@ -49,9 +49,15 @@ def load_pyjama(pyjama_annot_file):
     entry_l = data_d.get("collection", {}).get("entry") if isinstance(data_d, dict) else None
     if not isinstance(entry_l, list):
         raise AnnotationError(f"{pyjama_annot_file}: no 'collection' -> 'entry' list; is it a .pyjama file?")
+    first_index_d = {}
     for idx, entry in enumerate(entry_l):
-        if _entry_name(entry) == "<entry without filepath>":
+        key = _entry_name(entry)
+        if key == "<entry without filepath>":
             raise AnnotationError(f"{pyjama_annot_file}: entry {idx} has no 'filepath' [{{'value': ...}}]")
+        if key in first_index_d:
+            raise AnnotationError(f"{pyjama_annot_file}: entries {first_index_d[key]} and {idx} have the same filepath "
+                                  f"'{key}'; each track is one entry: merge their fields or rename one")
+        first_index_d[key] = idx
     return data_d
 
 
@@ -107,10 +113,28 @@ def f_get_multilabel_target(entry, annot_key, labelname_l, pyjama_annot_file="<p
 
 
 def _located(item, entry, annot_key, pyjama_annot_file):
+    """(start, end) in seconds of a time-located value; an error naming it if its time or duration is bad."""
+    where = f"{pyjama_annot_file}: entry '{_entry_name(entry)}', field '{annot_key}'"
     if "time" not in item or "duration" not in item:
-        raise AnnotationError(f"{pyjama_annot_file}: entry '{_entry_name(entry)}', field '{annot_key}': a value "
-                              "has no 'time'/'duration'; frame targets need time-located annotations")
-    return float(item["time"]), float(item["time"]) + float(item["duration"])
+        raise AnnotationError(f"{where}: a value has no 'time'/'duration'; frame targets need time-located "
+                              "annotations")
+    start_sec, duration_sec = _number(item["time"], where, "time"), _number(item["duration"], where, "duration")
+    if duration_sec < 0 or start_sec < 0:
+        raise AnnotationError(f"{where}: the value at time {start_sec} s has a negative time or duration "
+                              f"({duration_sec} s); times and durations are seconds >= 0")
+    return start_sec, start_sec + duration_sec
+
+
+def _number(value, where, what):
+    """A finite float, or an error naming the value (e.g. a pitch written 'A4', or null)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or isinstance(value, bool) or not np.isfinite(number):
+        raise AnnotationError(f"{where}: {what} {value!r} is not a number; write it as a number (a pitch as its MIDI "
+                              "number, e.g. 69 for A4)")
+    return number
 
 
 def f_get_segment_target(entry, annot_key, labelname_l, time_sec_v, pyjama_annot_file="<pyjama>"):
@@ -151,28 +175,34 @@ def f_get_pianoroll_target(entry, annot_key, time_sec_v, fmin_hz, bins_per_semit
 
     Note value = MIDI pitch; its bin is the one nearest to its frequency on the grid ``fmin_hz * 2 **
     (k / (12 * bins_per_semitone))`` (the h = 1 channel of the HCQT). Frame t is 1 while the note sounds:
-    ``time <= time_sec_v[t] < time + duration``. Notes outside the grid are counted in the returned
-    ``n_outside`` (they are not silently lost: the caller reports them). With ``voice_l`` (e.g.
-    ``['Soprano']``), only the notes of those voices are drawn: the target of melody extraction.
+    ``time <= time_sec_v[t] < time + duration``. Notes outside the grid, and notes that start after the
+    last frame, are counted in the returned ``left_out_d`` (they are not silently lost: the caller reports
+    them); a pitch that is not a number, or a negative time or duration, is an error naming the entry.
+    With ``voice_l`` (e.g. ``['Soprano']``), only the notes of those voices are drawn: the target of
+    melody extraction.
 
     Returns
     -------
     target_m : np.ndarray, shape (n_bins, len(time_sec_v)), float32
-    n_outside : int, notes whose pitch is below or above the grid
+    left_out_d : dict, reason -> number of notes left out (empty when every note is drawn)
     """
     target_m = np.zeros((n_bins, len(time_sec_v)), dtype=np.float32)
-    n_outside = 0
+    left_out_d = {"notes outside the pitch range": 0, "notes after the end of the audio": 0}
     for item in get_field(entry, annot_key, pyjama_annot_file):
         if voice_l is not None and _voice(item, entry, annot_key, pyjama_annot_file) not in voice_l:
             continue
         start_sec, end_sec = _located(item, entry, annot_key, pyjama_annot_file)
-        frequency_hz = 440.0 * 2 ** ((float(item["value"]) - 69) / 12)
-        row = int(hz_to_bin(frequency_hz, fmin_hz, bins_per_semitone))
+        midi = _number(item["value"], f"{pyjama_annot_file}: entry '{_entry_name(entry)}', field '{annot_key}'",
+                       "pitch")
+        row = int(hz_to_bin(440.0 * 2 ** ((midi - 69) / 12), fmin_hz, bins_per_semitone))
+        frame_v = (time_sec_v >= start_sec) & (time_sec_v < end_sec)
         if not 0 <= row < n_bins:
-            n_outside += 1
-            continue
-        target_m[row, (time_sec_v >= start_sec) & (time_sec_v < end_sec)] = 1.0
-    return target_m, n_outside
+            left_out_d["notes outside the pitch range"] += 1
+        elif len(time_sec_v) and not frame_v.any() and start_sec >= time_sec_v[-1]:
+            left_out_d["notes after the end of the audio"] += 1
+        else:
+            target_m[row, frame_v] = 1.0
+    return target_m, {reason: n for reason, n in left_out_d.items() if n}
 
 
 def f_get_f0_target(entry, annot_key, time_sec_v, fmin_hz, bins_per_semitone, n_bins, pyjama_annot_file="<pyjama>"):

@@ -325,12 +325,11 @@ class PitchDataset(_PatchDataset):
         if self.annot_key == "f0":
             return torch.from_numpy(annotation.f_get_f0_target(entry, self.annot_key, time_sec_v, *grid,
                                                                pyjama_annot_file=self.pyjama_annot_file))
-        target_m, n_outside = annotation.f_get_pianoroll_target(entry, self.annot_key, time_sec_v, *grid,
-                                                                pyjama_annot_file=self.pyjama_annot_file,
-                                                                voice_l=self.voice_l)
-        if n_outside:
-            reason = "notes outside the HCQT pitch range"
-            self.skipped_d[reason] = self.skipped_d.get(reason, 0) + n_outside
+        target_m, left_out_d = annotation.f_get_pianoroll_target(entry, self.annot_key, time_sec_v, *grid,
+                                                                 pyjama_annot_file=self.pyjama_annot_file,
+                                                                 voice_l=self.voice_l)
+        for reason, n_note in left_out_d.items():
+            self.skipped_d[reason] = self.skipped_d.get(reason, 0) + n_note
         return torch.from_numpy(target_m)
 
     def get_y(self, key, start_frame, end_frame):

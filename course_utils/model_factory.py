@@ -94,6 +94,25 @@ def _parse_layer_spec(spec, path):
     return layer_type, params
 
 
+# Parameters that are sizes, axes or counts: whole numbers (or lists of them), never strings or floats.
+INTEGER_PARAM_L = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
+                   "num_features", "in_features", "out_features", "input_size", "hidden_size", "num_layers",
+                   "dim", "start_dim", "end_dim", "shape", "output_size", "normalized_shape", "num_channels")
+_WORD_VALUE_D = {"padding": ("same", "valid")}  # the words torch accepts for these parameters
+
+
+def _check_integer_params(params, layer_type, path):
+    """A ConfigError naming the layer and the parameter when a size or an axis is not a whole number."""
+    for name, value in params.items():
+        if name not in INTEGER_PARAM_L or value in _WORD_VALUE_D.get(name, ()):
+            continue
+        item_l = value if isinstance(value, (list, tuple)) else [value]
+        if not item_l or not all(isinstance(item, int) and not isinstance(item, bool) for item in item_l):
+            words = f" or one of {', '.join(_WORD_VALUE_D[name])}" if name in _WORD_VALUE_D else ""
+            raise ConfigError(f"{path}: {layer_type} parameter '{name}' must be a whole number or a list of whole "
+                              f"numbers{words}, got {value!r}; write it as e.g. {name}: 1 (no quotes, no decimals)")
+
+
 def _check_param_names(layer_class, params, layer_type, path):
     accepted_l = [name for name in inspect.signature(layer_class).parameters if name not in ("self", "args", "kwargs")]
     for name in params:
@@ -150,6 +169,7 @@ def build_layer(spec, X, path="layer"):
                               f"[{layer_type}, empty]")
         params = _AUTO_PARAM_D[layer_type](X)
     _check_param_names(layer_class, params, layer_type, path)
+    _check_integer_params(params, layer_type, path)
     params = _resolve_inferred(params, X, layer_type, path)
     try:
         return layer_class(**params), layer_type
@@ -235,6 +255,16 @@ class NetModel(nn.Module):
                 self.block_l.append(block_modules)
         self.output_dim = [self.input_dim[0]] + list(X.shape[1:])
 
+    def _check_input(self, X):
+        """The input must have the shape the model was built for; only the batch and time (last) axes may differ
+        (a fully convolutional model runs on whole tracks)."""
+        built_l = self.input_dim
+        if X.dim() != len(built_l) or list(X.shape[1:-1]) != built_l[1:-1]:
+            raise ValueError(f"{self.name} was built for inputs of shape {built_l} (batch, ..., time) and got "
+                             f"{list(X.shape)}; only the batch and the last (time) axis may differ. Build the model "
+                             "for this feature (feature.feature_input_dim(config.feature, batch_size)) or check "
+                             "the feature's parameters")
+
     @staticmethod
     def _probe(module, X, store_d, path, type_label):
         """Pass the probe tensor through a new layer (eval mode); a failure names the layer and the shape."""
@@ -254,10 +284,14 @@ class NetModel(nn.Module):
 
         With ``do_verbose``, print each layer's path, type and input -> output shapes.
         """
+        self._check_input(X)
         store_d = {}
         for path, type_label, module in self._layer_l:
             in_shape = list(X.shape)
-            X = _apply_layer(module, X, store_d, path)
+            try:
+                X = _apply_layer(module, X, store_d, path)
+            except (RuntimeError, ValueError) as error:  # name the layer: the model is built from a YAML file
+                raise RuntimeError(f"{self.name}, {path} ({type_label}), input of shape {in_shape}: {error}") from error
             if do_verbose:
                 print(f"{path:<36} {type_label:<24} {str(in_shape):<22} -> {list(X.shape)}")
         return X

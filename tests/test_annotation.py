@@ -71,9 +71,9 @@ def test_pianoroll_target_on_hcqt_bins():
     time_sec_v = np.arange(8) * 0.25
     note_l = [{"value": 69, "time": 0.5, "duration": 0.5}, {"value": 24, "time": 0.0, "duration": 2.0},
               {"value": 10, "time": 0.0, "duration": 1.0}]  # MIDI 10 is below C1: outside
-    target_m, n_outside = an.f_get_pianoroll_target(entry(pitchmidi=note_l), "pitchmidi", time_sec_v,
+    target_m, left_out_d = an.f_get_pianoroll_target(entry(pitchmidi=note_l), "pitchmidi", time_sec_v,
                                                     fmin_hz=32.7, bins_per_semitone=3, n_bins=216)
-    assert target_m.shape == (216, 8) and n_outside == 1
+    assert target_m.shape == (216, 8) and left_out_d == {"notes outside the pitch range": 1}
     assert target_m[(69 - 24) * 3].tolist() == [0, 0, 1, 1, 0, 0, 0, 0]  # A4: 45 semitones above C1
     assert target_m[0].sum() == 8 and target_m.sum() == 10
 
@@ -149,3 +149,26 @@ def test_a_partial_split_field_is_refused_not_resplit():
                entry("b.wav", work_id=[{"value": "w"}])]
     with pytest.raises(an.AnnotationError, match=r"x.pyjama: 1 of 2 entries have no 'split' field \(e.g. 'b.wav'\)"):
         an.f_get_split_entry_l(entry_l, "test", pyjama_annot_file="x.pyjama")
+
+
+def test_notes_that_cannot_be_drawn_are_errors_or_counted():
+    time_sec_v = np.arange(10) * 0.1
+    where = "x.pyjama: entry 'a.wav', field 'pitchmidi'"
+    for bad, message in (({"value": "A4", "time": 0, "duration": 1}, "pitch 'A4' is not a number"),
+                         ({"value": None, "time": 0, "duration": 1}, "pitch None is not a number"),
+                         ({"value": 60, "time": 0.2, "duration": -0.1}, "negative time or duration"),
+                         ({"value": 60, "time": "soon", "duration": 1}, "time 'soon' is not a number")):
+        with pytest.raises(an.AnnotationError, match=f"{where}: .*{message}"):
+            an.f_get_pianoroll_target(entry(pitchmidi=[bad]), "pitchmidi", time_sec_v, 32.7, 1, 72,
+                                      pyjama_annot_file="x.pyjama")
+    late_l = [{"value": 60, "time": 0.1, "duration": 0.3}, {"value": 62, "time": 5.0, "duration": 1.0}]
+    target_m, left_out_d = an.f_get_pianoroll_target(entry(pitchmidi=late_l), "pitchmidi", time_sec_v, 32.7, 1, 72)
+    assert target_m.sum() == 3 and left_out_d == {"notes after the end of the audio": 1}
+
+
+def test_two_entries_with_the_same_filepath_are_refused(tmp_path):
+    path = tmp_path / "dup.pyjama"
+    path.write_text(json.dumps({"collection": {"entry": [entry("a.wav", genre=[{"value": "rock"}]), entry("b.wav"),
+                                                         entry("a.wav", genre=[{"value": "jazz"}])]}}))
+    with pytest.raises(an.AnnotationError, match="dup.pyjama: entries 0 and 2 have the same filepath 'a.wav'"):
+        an.load_pyjama(path)

@@ -167,3 +167,30 @@ def test_two_processes_filling_one_cache_both_get_it(audio_file):
     assert output_l[0][0] == output_l[1][0]
     assert sum("lms features" in stderr for _, stderr in output_l) == 1, "computed once"
     assert not list(audio_file.parent.glob("*.partial"))
+
+
+def test_read_audio_scales_each_integer_type_by_its_range_and_refuses_unsigned(tmp_path):
+    path = tmp_path / "int_audio.hdf5"
+    with h5py.File(path, "w") as fid:
+        fid.create_dataset("int32.wav", data=np.array([2**30, -(2**31)], np.int32)).attrs["sr_hz"] = SR_HZ
+        fid.create_dataset("int16.wav", data=np.array([2**14, -(2**15)], np.int16)).attrs["sr_hz"] = SR_HZ
+        fid.create_dataset("uint8.wav", data=np.array([128, 255], np.uint8)).attrs["sr_hz"] = SR_HZ
+    with open_audio_file(path) as fid:
+        np.testing.assert_array_equal(read_audio(fid, "int32.wav", path)[0], [0.5, -1.0])
+        np.testing.assert_array_equal(read_audio(fid, "int16.wav", path)[0], [0.5, -1.0])
+        with pytest.raises(ValueError, match="track 'uint8.wav' holds uint8 samples; store them as float"):
+            read_audio(fid, "uint8.wav", path)
+
+
+def test_a_damaged_compressed_chunk_names_the_file_and_track(tmp_path):
+    path = tmp_path / "damaged_audio.hdf5"
+    with h5py.File(path, "w") as fid:  # gzip-compressed, as the course dataset is
+        fid.create_dataset("a.wav", data=sine_track(1.0, 440), compression="gzip").attrs["sr_hz"] = SR_HZ
+    with h5py.File(path, "r") as fid:
+        chunk = fid["a.wav"].id.get_chunk_info(0)
+    with open(path, "r+b") as raw:
+        raw.seek(chunk.byte_offset + chunk.size // 2)
+        raw.write(b"\xff\x00" * 64)
+    with open_audio_file(path) as fid, pytest.raises(OSError, match=r"damaged_audio.hdf5: the audio of track 'a.wav' "
+                                                                    r"cannot be read .*damaged"):
+        read_audio(fid, "a.wav", path)

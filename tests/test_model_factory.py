@@ -226,3 +226,30 @@ def test_malformed_structure(config, message):
 def test_bad_layer_arguments_are_reported():
     with pytest.raises(mf.ConfigError, match="cannot build AutoPoolWeightSplit"):
         mf.NetModel(one_sequential_model([["AutoPoolWeightSplit", "empty"]]), [2, 3, 1, 6])
+
+
+@pytest.mark.parametrize("layer, message", [
+    (["Squeeze", {"dim": "1"}], "Squeeze parameter 'dim' must be a whole number or a list of whole numbers, got '1'"),
+    (["Conv2d", {"in_channels": -1, "out_channels": 8.5, "kernel_size": 3}], "'out_channels' must be a whole number"),
+    (["Conv2d", {"in_channels": -1, "out_channels": 8, "kernel_size": [3, "3"]}], "'kernel_size' must be a whole"),
+    (["Conv2d", {"in_channels": -1, "out_channels": 8, "kernel_size": 3, "padding": "full"}],
+     "'padding' must be a whole number or a list of whole numbers or one of same, valid"),
+])
+def test_sizes_and_axes_must_be_whole_numbers(layer, message):
+    with pytest.raises(mf.ConfigError, match=r"layer_l\[0\]: .*" + message):
+        mf.NetModel(one_sequential_model([layer]), [2, 1, 8, 8])
+
+
+def test_a_forward_pass_of_another_shape_names_the_model_and_the_axes():
+    model = mf.NetModel(one_sequential_model([["Conv2d", {"in_channels": -1, "out_channels": 2, "kernel_size": 3,
+                                                          "padding": "same"}]]), [4, 1, 8, 16])
+    assert model(torch.zeros(1, 1, 8, 40)).shape == (1, 2, 8, 40), "another batch size and length: fine"
+    with pytest.raises(ValueError, match=r"was built for inputs of shape \[4, 1, 8, 16\] .* got \[4, 1, 12, 16\]; only "
+                                         r"the batch and the last \(time\) axis may differ"):
+        model(torch.zeros(4, 1, 12, 16))
+    with pytest.raises(ValueError, match=r"got \[4, 8, 16\]"):
+        model(torch.zeros(4, 8, 16))
+    flat = mf.NetModel(one_sequential_model([["Flatten", {}], ["Linear", {"in_features": -1, "out_features": 2}]]),
+                       [4, 3, 10])
+    with pytest.raises(RuntimeError, match=r"layer_l\[1\] \(Linear\), input of shape \[1, 33\]"):
+        flat(torch.zeros(1, 3, 11))

@@ -156,3 +156,10 @@ def test_write_precomputed_features_rejects_bad_input(tmp_path):
     with pytest.raises(ValueError, match="hop_sec must be a positive"):
         feature_cache.f_write_precomputed_features(tmp_path / "f.hdf5", {"ok": np.zeros((2, 3))}, 0)
     assert not (tmp_path / "f.hdf5").exists()
+
+
+@pytest.mark.parametrize("base_url", ["ftp://example.org/data", "file:///tmp/data", "example.org/data", "htp://x"])
+def test_a_base_url_that_is_not_http_is_refused_before_any_download(tmp_path, base_url):
+    with pytest.raises(ValueError, match=r"base_url .*: the address must start with http:// or https://"):
+        real.fetch_real_dataset("bach10", base_url, tmp_path)
+    assert not list(tmp_path.iterdir())

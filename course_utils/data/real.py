@@ -9,6 +9,7 @@ of a file is given, and an atomic write (pooch downloads to a temporary file and
 complete and verified). Nothing in the course calls it by default: it needs a network.
 """
 
+import urllib.parse
 from pathlib import Path
 
 import pooch
@@ -53,6 +54,11 @@ def fetch_real_dataset(name, base_url, out_dir, sha256_d=None, progress=True):
     """
     if name not in REAL_DATASET_D:
         raise ValueError(f"unknown dataset '{name}'; use one of {', '.join(REAL_DATASET_D)}")
+    scheme = urllib.parse.urlsplit(str(base_url)).scheme
+    if scheme not in ("http", "https"):
+        raise ValueError(f"base_url {base_url!r}: the address must start with http:// or https:// (got "
+                         f"{scheme + '://' if scheme else 'no scheme'}); for files already on disk, pass their "
+                         "folder to the Dataset classes directly")
     sha256_d = sha256_d or {}
     path_l = []
     for file_name in REAL_DATASET_D[name]["file_l"]:
