@@ -198,6 +198,14 @@ def _apply_layer(module, X, store_d, path):
     return module(X)
 
 
+def _list_in(item, key, path, form):
+    """``item[key]`` when item is a mapping holding a list there, else a ConfigError with the expected form."""
+    value_l = item.get(key) if isinstance(item, dict) else None
+    if not isinstance(value_l, list):
+        raise ConfigError(f"{path}: {form}, got {item!r}")
+    return value_l
+
+
 class NetModel(nn.Module):
     """A model built entirely from the ``model`` section of a config (see the module docstring).
 
@@ -234,16 +242,12 @@ class NetModel(nn.Module):
         store_d = {}
         with torch.no_grad():
             for idx_block, block in enumerate(model_d["block_l"]):
-                sequential_l = block.get("sequential_l") if isinstance(block, dict) else None
-                if not isinstance(sequential_l, list):
-                    raise ConfigError(f"block_l[{idx_block}]: a block is written {{sequential_l: [...]}}, "
-                                      f"got {block!r}")
+                sequential_l = _list_in(block, "sequential_l", f"block_l[{idx_block}]", "a block is written "
+                                        "{sequential_l: [...]}")
                 block_modules = nn.ModuleList()
                 for idx_seq, sequential in enumerate(sequential_l):
-                    layer_spec_l = sequential.get("layer_l") if isinstance(sequential, dict) else None
-                    if not isinstance(layer_spec_l, list):
-                        raise ConfigError(f"block_l[{idx_block}].sequential_l[{idx_seq}]: a sequential is written "
-                                          f"{{layer_l: [[Type, params], ...]}}, got {sequential!r}")
+                    layer_spec_l = _list_in(sequential, "layer_l", f"block_l[{idx_block}].sequential_l[{idx_seq}]",
+                                            "a sequential is written {layer_l: [[Type, params], ...]}")
                     seq_modules = nn.ModuleList()
                     for idx_layer, spec in enumerate(layer_spec_l):
                         path = f"block_l[{idx_block}].sequential_l[{idx_seq}].layer_l[{idx_layer}]"
