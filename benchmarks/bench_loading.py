@@ -24,6 +24,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from course_utils import dataset as ds
 from course_utils import feature, model_factory
+from course_utils.config import load_config
 from course_utils.data import build
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,7 +86,7 @@ def patches_per_second(dataset, batch_size, num_workers, max_batches):
 
 
 def training_patches_per_second(config, batch_size, n_step=3):
-    model = model_factory.NetModel(config, model_factory.feature_input_dim(config.feature, batch_size))
+    model = model_factory.NetModel(config, feature.feature_input_dim(config.feature, batch_size))
     optimizer = torch.optim.Adam(model.parameters())
     X = torch.randn(model.input_dim)
     model(X).float().mean().backward()  # warm-up
@@ -107,14 +108,14 @@ def main():
     print(f"dataset: {audio_path.name}, {torch.get_num_threads()} torch threads")
     for config_name, dataset_class in (("tag_genre_lms.yaml", ds.TagDataset),
                                        ("pitch_bittner_hcqt.yaml", ds.PitchDataset)):
-        config = model_factory.load_config(ROOT / "configs" / config_name)
+        config = load_config(ROOT / "configs" / config_name)
         batch_size = config.train.batch_size
         train_rate = training_patches_per_second(config, batch_size)
         print(f"\n{config_name}: one training step consumes {train_rate:.0f} patches/s (batch {batch_size})")
         print("| dataset | features | workers | build (s) | patches/s | ratio to seed-style | feature memory (MB) |")
         print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
         start = time.perf_counter()
-        seed_dataset = SeedTagDataset(audio_path, pyjama_path, "train", model_factory.to_plain(config))
+        seed_dataset = SeedTagDataset(audio_path, pyjama_path, "train", config.to_dict())
         seed_build = time.perf_counter() - start
         seed_rate = patches_per_second(seed_dataset, batch_size, 0, args.max_batches)
         print(f"| seed-style | memory (librosa) | 0 | {seed_build:.1f} | {seed_rate:.0f} | 1.0x "

@@ -128,23 +128,53 @@ def f_cache_features(hdf5_audio_file, param_feature, key_l=None, cache_dir=None,
         problem = cache_problem(cache_path, param_json, fingerprint, key_l)  # another process may have made it
         if problem is None:
             return cache_path
+        reusable_l = _verified_tracks(cache_path, param_json, fingerprint)
         if problem != "missing":
-            print(f"recomputing {cache_path.name}: the existing file is {problem}")
+            print(f"{cache_path.name}: the existing file is {problem}; computing "
+                  f"{len([key for key in key_l if key not in reusable_l])} tracks, keeping {len(reusable_l)}")
         safe_files.remove_stale_partials(cache_path)
         partial_path = safe_files.partial_path(cache_path)
         try:
-            _write_cache(partial_path, hdf5_audio_file, param_d, param_json, fingerprint, key_l, n_workers)
+            _write_cache(partial_path, hdf5_audio_file, param_d, param_json, fingerprint,
+                         [key for key in key_l if key not in reusable_l], n_workers, (cache_path, reusable_l))
             safe_files.replace_all([(partial_path, cache_path)])
         finally:
             partial_path.unlink(missing_ok=True)
     return cache_path
 
 
-def _write_cache(partial_path, hdf5_audio_file, param_d, param_json, fingerprint, key_l, n_workers):
+def _verified_tracks(cache_path, param_json, fingerprint):
+    """Tracks of an existing feature file that can be kept: made with these parameters from this audio, and
+    read back without a checksum error; [] when the file cannot be used at all."""
+    try:
+        with h5py.File(cache_path, "r") as cache_fid:
+            if (cache_fid.attrs.get("params_json"), cache_fid.attrs.get("audio_fingerprint")) != (param_json,
+                                                                                                  fingerprint):
+                return []
+            kept_l = []
+            for key in cache_fid:
+                try:
+                    cache_fid[key]["X"][()]
+                    cache_fid[key]["time_sec_v"][()]
+                    kept_l.append(key)
+                except (OSError, KeyError):
+                    pass
+            return kept_l
+    except (OSError, KeyError, ValueError):
+        return []
+
+
+def _write_cache(partial_path, hdf5_audio_file, param_d, param_json, fingerprint, key_l, n_workers, keep=(None, [])):
+    """Write a feature file: the tracks ``keep = (old file, keys)`` copied from the old file, ``key_l`` computed."""
     with h5py.File(partial_path, "w") as cache_fid:
         cache_fid.attrs["params_json"] = param_json
         cache_fid.attrs["audio_fingerprint"] = fingerprint
         cache_fid.attrs["audio_file"] = hdf5_audio_file.name
+        old_path, kept_l = keep
+        if kept_l:
+            with h5py.File(old_path, "r") as old_fid:
+                for key in kept_l:
+                    old_fid.copy(old_fid[key], cache_fid, name=key)
         progress = tqdm(total=len(key_l), desc=f"{param_d.get('type')} features", unit="track")
         if n_workers <= 1:
             result_iter = (_compute_one(hdf5_audio_file, key, param_d) for key in key_l)

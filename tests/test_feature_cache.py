@@ -144,7 +144,7 @@ def test_damaged_cache_is_found_by_its_checksum_and_recomputed(audio_file, capsy
                                                                            r"damaged .*delete the file"):
         feature_cache.f_read_cached_feature(fid, "track1.wav", cache_path)
     assert feature_cache.f_cache_features(audio_file, PARAM_LMS) == cache_path
-    assert "the existing file is damaged" in capsys.readouterr().out
+    assert "the existing file is damaged" in capsys.readouterr().out  # track1 computed again, the others kept
     with h5py.File(cache_path, "r") as fid:
         np.testing.assert_array_equal(fid["track1.wav"]["X"][()], good)
 
@@ -194,3 +194,18 @@ def test_a_damaged_compressed_chunk_names_the_file_and_track(tmp_path):
     with open_audio_file(path) as fid, pytest.raises(OSError, match=r"damaged_audio.hdf5: the audio of track 'a.wav' "
                                                                     r"cannot be read .*damaged"):
         read_audio(fid, "a.wav", path)
+
+
+def test_a_cache_made_for_some_tracks_keeps_them_and_adds_the_others(audio_file, capsys):
+    cache_path = feature_cache.f_cache_features(audio_file, PARAM_LMS, key_l=["track0.wav"])
+    with h5py.File(cache_path, "r") as fid:
+        first = fid["track0.wav"]["X"][()]
+    _damage_track(cache_path, "track0.wav")  # a damaged kept track is computed again, not copied
+    assert feature_cache.f_cache_features(audio_file, PARAM_LMS, key_l=["track1.wav"]) == cache_path
+    assert "computing 1 tracks, keeping 0" in capsys.readouterr().out, "nothing verified to keep"
+    feature_cache.f_cache_features(audio_file, PARAM_LMS, key_l=["track0.wav", "track2.wav"])
+    assert "is incomplete: 2 tracks missing (e.g. 'track0.wav'); computing 2 tracks, keeping 1" in \
+        capsys.readouterr().out
+    with h5py.File(cache_path, "r") as fid:
+        assert sorted(fid) == ["track0.wav", "track1.wav", "track2.wav"]
+        np.testing.assert_array_equal(fid["track0.wav"]["X"][()], first)
