@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from course_utils import annotation, safe_files
-from course_utils.data import build, plan, render, scores, synth
+from course_utils.data import build, plan, render, sampled, scores, soundfont, synth
 
 TINY = plan.Preset("tiny", n_cover_tunes=2, max_versions_per_tune=2, n_single_chorales=1, n_tunes_per_dance=1,
                     chorale_max_sec=4.0, fiddle_max_sec=4.0)
@@ -200,10 +200,11 @@ def test_built_files_have_the_course_format(tiny_dataset):
             assert sorted(t["value"] for t in entry["tag"]) == sorted(set(render_d["instrument_by_voice"].values()))
 
 
-def test_labels_match_the_audio_of_a_built_melody(tiny_dataset):
-    audio_path, pyjama_path = tiny_dataset
+def _share_of_melody_notes_at_their_pitch(audio_path, pyjama_path, renderer_prefix="course_utils.data.synth"):
+    """(notes of the built fiddle tunes whose CQT peaks at their labelled pitch, notes checked)."""
     entry_l = json.loads(pyjama_path.read_text(encoding="utf-8"))["collection"]["entry"]
-    fiddle_l = [e for e in entry_l if e["genre"][0]["value"] != "chorale"]
+    fiddle_l = [e for e in entry_l if e["genre"][0]["value"] != "chorale"
+                and e["render"][0]["value"]["renderer"].startswith(renderer_prefix)]
     n_match, n_note = 0, 0
     with h5py.File(audio_path, "r") as audio_fid:
         for entry in fiddle_l:
@@ -215,7 +216,76 @@ def test_labels_match_the_audio_of_a_built_melody(tiny_dataset):
                 frame = int((note["time"] + note["duration"] / 2) * 22050 / 256)
                 n_match += 36 + int(np.argmax(cqt_m[:, frame])) == note["value"]
                 n_note += 1
+    return n_match, n_note
+
+
+def test_labels_match_the_audio_of_a_built_melody(tiny_dataset):
+    n_match, n_note = _share_of_melody_notes_at_their_pitch(*tiny_dataset)
     assert n_note > 20 and n_match / n_note > 0.85, f"only {n_match}/{n_note} notes found at their pitch"
+
+
+# --- the second renderer: recorded GM instrument samples ----------------------------------------
+
+@pytest.mark.parametrize("instrument", sorted(sampled.GM_PROGRAM_D))
+def test_every_sampled_instrument_plays_the_key_it_is_given(instrument):
+    for midi in (43, 60, 76):
+        audio_v = sampled.render_notes([{"midi": midi, "time": 0.2, "duration": 1.0, "voice": "v", "gain": 1.0}],
+                                       1.4, np.random.default_rng(0), {"v": instrument}, reverb_wet=0, noise_db=-120)
+        frequency_hz = librosa.midi_to_hz(midi)  # search from an octave below (a 16-foot organ) to a fifth above
+        f0_v, _, _ = librosa.pyin(audio_v[int(0.3 * 22050):int(1.0 * 22050)], fmin=0.45 * frequency_hz,
+                                  fmax=1.5 * frequency_hz, sr=22050)
+        error = 12 * np.log2(np.nanmedian(f0_v) / librosa.midi_to_hz(midi))
+        assert abs(error) < 0.2, f"{instrument} key {midi} sounds {error:+.2f} semitones off"
+
+
+def test_a_preset_with_sampled_tracks_renders_both_with_labels_that_match(tmp_path):
+    mixed = plan.Preset("mixed", n_cover_tunes=2, max_versions_per_tune=2, n_single_chorales=1,
+                        n_tunes_per_dance=3, chorale_max_sec=4.0, fiddle_max_sec=6.0, sampled_fraction=0.5)
+    track_l = plan.plan_tracks(mixed)
+    assert {track["renderer"] for track in track_l} == {"synth", "sampled"}
+    assert {track["renderer"] for track in plan.plan_tracks(TINY)} == {"synth"}, "off unless a preset asks"
+    audio_path, pyjama_path = build.build_dataset(mixed, tmp_path, n_workers=1, progress=False)
+    assert build.dataset_problem(audio_path, pyjama_path) is None
+    # recorded timbres can have stronger upper partials than their fundamental: the labelled pitch must be a
+    # spectral peak, and the same labels moved by a semitone must not be (the check can fail)
+    share_v = [_share_of_melody_notes_at_a_peak(audio_path, pyjama_path, sampled.RENDERER_NAME, shift)
+               for shift in (0, 1, -1)]
+    assert share_v[0] > 0.95 and max(share_v[1:]) < 0.05, f"labels at a spectral peak (0, +1, -1): {share_v}"
+
+
+def _share_of_melody_notes_at_a_peak(audio_path, pyjama_path, renderer_prefix, shift_semitones):
+    """Share of the fiddle-tune notes whose labelled pitch (+ shift) is a peak of the CQT frame at mid-note."""
+    entry_l = json.loads(pyjama_path.read_text(encoding="utf-8"))["collection"]["entry"]
+    at_peak_l = []
+    with h5py.File(audio_path, "r") as audio_fid:
+        for entry in entry_l:
+            if entry["genre"][0]["value"] == "chorale" or not entry["render"][0]["value"]["renderer"].startswith(
+                    renderer_prefix):
+                continue
+            audio_v = audio_fid[entry["filepath"][0]["value"]][()].astype(np.float32) / 32768
+            cqt_m = np.abs(librosa.cqt(audio_v, sr=22050, fmin=librosa.midi_to_hz(35), n_bins=74, hop_length=256))
+            for note in entry["pitchmidi"]:
+                if note["duration"] >= 0.1:
+                    frame_v = cqt_m[:, int((note["time"] + note["duration"] / 2) * 22050 / 256)]
+                    row = note["value"] + shift_semitones - 35
+                    at_peak_l.append(1 <= row < 73 and frame_v[row] >= max(frame_v[row - 1], frame_v[row + 1])
+                                     and frame_v[row] > 0.1 * frame_v.max())
+    assert len(at_peak_l) > 20, f"only {len(at_peak_l)} notes to check"
+    return float(np.mean(at_peak_l))
+
+
+def test_sampled_renderer_errors_name_what_is_wrong(tmp_path):
+    with pytest.raises(ValueError, match=r"no General-MIDI program for \['kazoo'\]; known instruments: piano"):
+        sampled.render_notes([], 1.0, np.random.default_rng(0), {"v": "kazoo"})
+    not_sf2 = tmp_path / "fake.sf2"
+    not_sf2.write_bytes(b"RIFF\x04\x00\x00\x00WAVE")
+    with pytest.raises(soundfont.SoundFontError, match="fake.sf2: not a SoundFont 2 file"):
+        soundfont.SoundFont(not_sf2)
+    not_sf2.write_bytes(b"RIFF\x04\x00\x00\x00sfbk")
+    with pytest.raises(soundfont.SoundFontError, match="SoundFont chunks missing"):
+        soundfont.SoundFont(not_sf2)
+    with pytest.raises(soundfont.SoundFontError, match="no preset for program 7 in bank 5"):
+        sampled.load_soundfont()._preset_zones(7, bank=5)
 
 
 def test_same_preset_gives_byte_identical_files(tiny_dataset, tmp_path):

@@ -26,6 +26,7 @@ class Preset:
     chorale_max_sec: float
     fiddle_max_sec: float
     seed: int = 0
+    sampled_fraction: float = 0.0  # share of the tracks played by sampled instruments (data.sampled), per track
 
 
 PRESET_D = {
@@ -73,4 +74,7 @@ def plan_tracks(preset):
     for track in track_l:
         track["split"] = split_d[track["work_id"]]
         track["seed"] = stable_seed(preset.seed, track["source"])
+        track["renderer"] = ("sampled" if preset.sampled_fraction > 0 and
+                             stable_seed(preset.seed, "renderer", track["source"]) / 2**32 < preset.sampled_fraction
+                             else "synth")
     return track_l

@@ -1,15 +1,17 @@
 """Rendering one track of the course dataset: a score of the music21 corpus played by ``synth``.
 
 ``render_track(track, max_sec)`` draws the version's random choices (tempo, transposition, instruments,
-loudness, sound) from the track's seed, plays the notes, and returns the audio with its ``.pyjama`` entry,
-which records everything needed to render it again. Taught in notebooks/01_data.ipynb.
+loudness, sound) from the track's seed, plays the notes with the track's renderer (``synth``, our
+synthesiser, or ``sampled``, recorded GM instrument samples; ``render.renderer`` in the entry), and
+returns the audio with its ``.pyjama`` entry, which records everything needed to render it again.
+Taught in notebooks/01_data.ipynb.
 """
 
 import math
 
 import numpy as np
 
-from course_utils.data import scores, synth
+from course_utils.data import sampled, scores, synth
 
 RENDERER = "course_utils.data.synth v2"  # v2: fiddle tunes at a tempo in beats per minute, with accents
 ACCENT_DB_PER_LEVEL = 1.5
@@ -93,10 +95,15 @@ def render_track(track, max_sec):
     if not note_l:
         raise ValueError(f"{track['source']}: no notes in the first {max_sec} s")
     duration_sec = min(max_sec, max(n["time"] + n["duration"] for n in note_l) + 0.5)
-    synth_note_l = [dict(note, midi=note["midi"] + render_d["detune_cents"] / 100) for note in note_l]
-    audio_v = synth.render_notes(synth_note_l, duration_sec, rng, render_d["instrument_by_voice"],
-                                 brightness=render_d["brightness"], reverb_rt60_sec=render_d["reverb_rt60_sec"],
-                                 reverb_wet=render_d["reverb_wet"])
+    if track.get("renderer", "synth") == "sampled":  # recorded samples: whole semitones, their own timbre
+        render_d["renderer"] = sampled.RENDERER_NAME
+        audio_v = sampled.render_notes(note_l, duration_sec, rng, render_d["instrument_by_voice"],
+                                       reverb_rt60_sec=render_d["reverb_rt60_sec"], reverb_wet=render_d["reverb_wet"])
+    else:
+        synth_note_l = [dict(note, midi=note["midi"] + render_d["detune_cents"] / 100) for note in note_l]
+        audio_v = synth.render_notes(synth_note_l, duration_sec, rng, render_d["instrument_by_voice"],
+                                     brightness=render_d["brightness"], reverb_rt60_sec=render_d["reverb_rt60_sec"],
+                                     reverb_wet=render_d["reverb_wet"])
     key = f"{track['work_id'].split('-', 1)[0]}_{track['source'].rsplit('.', 1)[0]}.wav"
     instrument_l = sorted(set(render_d["instrument_by_voice"].values()))
     entry = {

@@ -159,12 +159,18 @@ def render_notes(note_l, duration_sec, rng, instrument_by_voice_d, sr_hz=SR_HZ, 
         end = min(start + note_v.size, mix_v.size)
         if start < end:
             mix_v[start:end] += note["gain"] * note_v[: end - start]
-    mix_v = mix_v[:n_out]
+    return room_and_level(mix_v[:n_out], rng, sr_hz, reverb_rt60_sec, reverb_wet, noise_db)
+
+
+def room_and_level(mix_v, rng, sr_hz=SR_HZ, reverb_rt60_sec=0.8, reverb_wet=0.2, noise_db=-60.0):
+    """The last stage of every renderer (``synth``, ``sampled``): room reverb (``reverb_wet`` of a room of
+    ``reverb_rt60_sec``), peak at 0.9, a noise floor at ``noise_db`` dB. Shape kept; float32 in [-1, 1]."""
+    n_out = mix_v.size
     if reverb_wet > 0:
         wet_v = scipy.signal.fftconvolve(mix_v, reverb_impulse_response(rng, reverb_rt60_sec, sr_hz))[:n_out]
         mix_v = (1 - reverb_wet) * mix_v + reverb_wet * wet_v
     peak = np.abs(mix_v).max()
     if peak > 0:
         mix_v = mix_v / peak * 0.9
-    mix_v += 10 ** (noise_db / 20) * rng.standard_normal(n_out)
+    mix_v = mix_v + 10 ** (noise_db / 20) * rng.standard_normal(n_out)
     return np.clip(mix_v, -1, 1).astype(np.float32)
