@@ -10,7 +10,8 @@ Each is built as ``Class(hdf5_audio_file, pyjama_annot_file, split, config)``, w
 ``dataset`` and ``feature`` sections of a YAML config (a ``Config`` from ``load_config``, or a dict): no
 global configuration is read. Every class gives whole tracks through the same public methods:
 ``key_l`` (the tracks of the split), ``get_track(key)`` -> (X, y), ``get_target(key)``, ``time_sec_v(key)``,
-``track_patches(key)`` and ``get_track_patches(key)``. Where the features are computed is an option,
+``track_patches(key)`` and ``get_track_patches(key)``. ``dataset.renderer_l`` (optional) keeps the tracks of
+some renderers only (the ``renderer`` field: ``synth``, ``sampled``). Where the features are computed is an option,
 ``feature_placement``:
 
 - ``'memory'`` (the seed's way): every track's feature is computed in ``__init__`` and kept in RAM;
@@ -78,7 +79,7 @@ class _PatchDataset(Dataset):
         entry_l = annotation.f_get_split_entry_l(data_d["collection"]["entry"], split,
                                                  group_key=self.dataset_d.get("group_key", "work_id"),
                                                  pyjama_annot_file=self.pyjama_annot_file)
-        entry_l = self.select_entries(entry_l)
+        entry_l = self.select_entries(self._select_renderers(entry_l))
         if not entry_l:
             raise DatasetError(f"{pyjama_annot_file}: no entry left in the '{split}' split after selection "
                                f"(left out: {self.skipped_d})")
@@ -206,6 +207,18 @@ class _PatchDataset(Dataset):
         end_sample = audio_v.size if last_frame == track_d["n_frames"] else (last_frame - 1) * hop_n + 1
         X, _ = feature.f_get_feature(audio_v[first_frame * hop_n:end_sample], sr_hz, self.feature_d)
         return X[..., start_frame - first_frame:end_frame - first_frame]
+
+    def _select_renderers(self, entry_l):
+        """Only the tracks played by ``dataset.renderer_l`` (e.g. ``[synth]``: train on one renderer, test on
+        another); the others are counted in ``skipped_d``."""
+        renderer_l = self.dataset_d.get("renderer_l")
+        if renderer_l is None:
+            return entry_l
+        kept_l = [entry for entry in entry_l if str(annotation.get_field(entry, "renderer", self.pyjama_annot_file)
+                                                    [0]["value"]) in renderer_l]
+        if len(kept_l) < len(entry_l):
+            self.skipped_d[f"tracks not played by {list(renderer_l)}"] = len(entry_l) - len(kept_l)
+        return kept_l
 
     # --- hooks of each dataset
     def prepare_labels(self, data_d):

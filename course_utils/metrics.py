@@ -64,13 +64,15 @@ class TripletLoss(torch.nn.Module):
         return F.relu(d_ap_v - d_an_v + self.margin).mean()
 
 
-def ranking_metrics(distance_m, label_v):
+def ranking_metrics(distance_m, label_v, query_mask_v=None):
     """Retrieval metrics: each item queries all the others, ranked by increasing distance.
 
     Parameters
     ----------
     distance_m : array (N, N), distance between items (the diagonal is ignored)
     label_v : array (N,), the work of each item; relevant = same work
+    query_mask_v : optional bool array (N,): only these items query (e.g. the tracks of one renderer); every
+        item is still a candidate
 
     Returns
     -------
@@ -81,7 +83,8 @@ def ranking_metrics(distance_m, label_v):
     """
     distance_m, label_v = np.asarray(distance_m, dtype=float), np.asarray(label_v)
     ap_l, first_rank_l, p1_l, p10_l = [], [], [], []
-    for query in range(len(label_v)):
+    query_l = range(len(label_v)) if query_mask_v is None else np.flatnonzero(np.asarray(query_mask_v, dtype=bool))
+    for query in query_l:
         other_v = np.flatnonzero(np.arange(len(label_v)) != query)
         order_v = other_v[np.argsort(distance_m[query, other_v], kind="stable")]
         relevant_v = label_v[order_v] == label_v[query]

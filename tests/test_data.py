@@ -336,8 +336,8 @@ def test_a_dataset_made_by_another_renderer_is_rebuilt(tiny_dataset, tmp_path, m
     copy_audio, copy_pyjama = build.dataset_paths(tmp_path, "tiny")
     copy_audio.write_bytes(audio_path.read_bytes())
     copy_pyjama.write_bytes(pyjama_path.read_bytes())
-    monkeypatch.setattr(build, "RENDERER", "course_utils.data.synth v99")
-    assert "another renderer" in build.dataset_problem(copy_audio, copy_pyjama)
+    monkeypatch.setattr(build, "DATASET_VERSION", "course_utils.data v99")
+    assert "another version of the course data" in build.dataset_problem(copy_audio, copy_pyjama)
 
 
 def test_a_score_with_no_notes_is_an_error_naming_it(tmp_path, monkeypatch):
@@ -429,3 +429,32 @@ def test_a_pair_from_two_builds_is_detected(tiny_dataset, tmp_path):
         audio_fid.attrs["content_id"] = "0123456789abcdef"
     assert build.dataset_problem(copy_audio, copy_pyjama) == (
         "not a pair: the audio and the .pyjama come from two different builds")
+
+
+def test_an_entry_renders_again_identically_or_by_the_other_renderer(tiny_dataset):
+    audio_path, pyjama_path = tiny_dataset
+    entry = json.loads(pyjama_path.read_text(encoding="utf-8"))["collection"]["entry"][0]
+    with h5py.File(audio_path, "r") as audio_fid:
+        stored_v = audio_fid[entry["filepath"][0]["value"]][()]
+    again_v, again_entry = render.render_track(render.track_of_entry(entry), TINY.chorale_max_sec)
+    np.testing.assert_array_equal(again_v, stored_v)
+    other_v, other_entry = render.render_track(render.track_of_entry(entry, "sampled"), TINY.chorale_max_sec)
+    assert other_entry["renderer"] == [{"value": "sampled"}] and other_entry["pitchmidi"] == entry["pitchmidi"]
+    assert other_v.shape == stored_v.shape and not np.array_equal(other_v, stored_v)
+
+
+def test_a_split_rendered_again_by_the_other_renderer(tiny_dataset, tmp_path):
+    """The cross-renderer test set: the test split's tracks, same notes and keys, played by recorded samples."""
+    _, pyjama_path = tiny_dataset
+    audio_path, sampled_pyjama = build.ensure_dataset(TINY, tmp_path, n_workers=1, split="test", renderer="sampled")
+    assert audio_path.name == "course-tiny-test-sampled_audio.hdf5"
+    assert build.dataset_problem(audio_path, sampled_pyjama) is None
+    test_l = [e for e in json.loads(pyjama_path.read_text())["collection"]["entry"] if e["split"][0]["value"] == "test"]
+    sampled_l = json.loads(sampled_pyjama.read_text())["collection"]["entry"]
+    assert test_l and [e["filepath"] for e in sampled_l] == [e["filepath"] for e in test_l]
+    assert [e["pitchmidi"] for e in sampled_l] == [e["pitchmidi"] for e in test_l]
+    assert {e["renderer"][0]["value"] for e in sampled_l} == {"sampled"}
+    with pytest.raises(ValueError, match="give both split and renderer"):
+        build.ensure_dataset(TINY, tmp_path, split="test")
+    with pytest.raises(ValueError, match="renderer one of synth, sampled; got 'test', 'fluid'"):
+        build.ensure_dataset(TINY, tmp_path, split="test", renderer="fluid")

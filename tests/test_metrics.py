@@ -90,3 +90,11 @@ def test_multipitch_scores_with_mir_eval():
     half_m[40] = 0
     scores = metrics.multipitch_scores(reference_m, half_m, time_sec_v, frequency_hz_v)
     assert scores["Precision"] == 1 and scores["Recall"] == pytest.approx(10 / 15)
+
+
+def test_ranking_metrics_of_some_queries_only():
+    label_v = np.array([0, 0, 1, 1])
+    distance_m = np.array([[0, 1, 2, 2], [1, 0, 2, 2], [2, 2, 0, 3], [2, 2, 3, 0]], dtype=float)  # works 1: apart
+    assert metrics.ranking_metrics(distance_m, label_v, query_mask_v=[True, True, False, False])["MAP"] == 1.0
+    low = metrics.ranking_metrics(distance_m, label_v, query_mask_v=[False, False, True, True])
+    assert low["MAP"] == pytest.approx(1 / 3) and low["n_query"] == 2

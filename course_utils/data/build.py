@@ -26,7 +26,12 @@ from tqdm.auto import tqdm
 from course_utils import safe_files
 from course_utils.data import scores, synth
 from course_utils.data.plan import PRESET_D, Preset, plan_tracks
-from course_utils.data.render import RENDERER, render_track
+from course_utils.data.render import render_track
+
+# Version of the whole dataset: a dataset made by another version is rebuilt by ensure_dataset.
+# v3: the entry field "renderer" (synth, or sampled: recorded samples, data.sampled).
+DATASET_VERSION = "course_utils.data v3 (synth v2 + sampled)"
+RENDERER_L = ("synth", "sampled")
 
 
 def _render_job(args):
@@ -52,7 +57,7 @@ def _preset(preset_name):
     raise ValueError(f"unknown preset '{preset_name}'; use one of {', '.join(PRESET_D)}")
 
 
-def build_dataset(preset_name, out_dir, n_workers=None, progress=True):
+def build_dataset(preset_name, out_dir, n_workers=None, progress=True, split=None, renderer=None):
     """Build a preset into ``out_dir``: ``course-<preset>_audio.hdf5`` and ``course-<preset>.pyjama``.
 
     Safe with other processes and interruptions (``course_utils.safe_files``): the build holds the
@@ -66,24 +71,43 @@ def build_dataset(preset_name, out_dir, n_workers=None, progress=True):
         ``Preset`` object (the tests build tiny ones)
     out_dir : folder to write into (created if needed)
     n_workers : processes rendering in parallel (default: number of CPU cores, at most 4)
+    split, renderer : optional, e.g. 'test' and 'sampled': only the tracks of that split, every one played by
+        that renderer (same notes, tempo, key, instruments and seeds as in the preset), written as
+        ``course-<preset>-<split>-<renderer>_audio.hdf5`` and ``.pyjama``: the cross-renderer test set
 
     Returns
     -------
     (audio_path, pyjama_path) : the two files, complete and checked
     """
-    preset, preset_name = _preset(preset_name)
-    audio_path, _ = dataset_paths(out_dir, preset_name)
+    preset, _ = _preset(preset_name)
+    name = _dataset_name(preset, split, renderer)
+    audio_path, _ = dataset_paths(out_dir, name)
     audio_path.parent.mkdir(parents=True, exist_ok=True)
-    with safe_files.file_lock(audio_path, f"course-{preset_name}"):
-        return _build_locked(preset, out_dir, n_workers, progress)
+    with safe_files.file_lock(audio_path, f"course-{name}"):
+        return _build_locked(preset, out_dir, n_workers, progress, split, renderer)
 
 
-def _build_locked(preset, out_dir, n_workers, progress):
+def _dataset_name(preset, split=None, renderer=None):
+    """'<preset>' for a preset, '<preset>-<split>-<renderer>' for one split played by one renderer."""
+    if (split is None) != (renderer is None):
+        raise ValueError("give both split and renderer (e.g. split='test', renderer='sampled'), or neither")
+    if split is None:
+        return preset.name
+    if split not in ("train", "valid", "test") or renderer not in RENDERER_L:
+        raise ValueError(f"split must be train, valid or test and renderer one of {', '.join(RENDERER_L)}; got "
+                         f"{split!r}, {renderer!r}")
+    return f"{preset.name}-{split}-{renderer}"
+
+
+def _build_locked(preset, out_dir, n_workers, progress, split=None, renderer=None):
     """The build itself; the caller holds the dataset's lock."""
-    audio_path, pyjama_path = dataset_paths(out_dir, preset.name)
+    name = _dataset_name(preset, split, renderer)
+    audio_path, pyjama_path = dataset_paths(out_dir, name)
     for path in (audio_path, pyjama_path):
         safe_files.remove_stale_partials(path)
     track_l = plan_tracks(preset)
+    if split is not None:
+        track_l = [dict(track, renderer=renderer) for track in track_l if track["split"] == split]
     job_l = [(track, preset.chorale_max_sec if track["kind"] == "chorale" else preset.fiddle_max_sec)
              for track in track_l]
     n_workers = n_workers or min(4, os.cpu_count() or 1)
@@ -93,7 +117,7 @@ def _build_locked(preset, out_dir, n_workers, progress):
         with h5py.File(partial_audio, "w", libver="earliest", track_order=False) as audio_fid:
             with ProcessPoolExecutor(max_workers=n_workers) if n_workers > 1 else _InlineExecutor() as pool:
                 result_iter = pool.map(_render_job, job_l, chunksize=2)
-                for audio_v, entry in tqdm(result_iter, total=len(job_l), desc=f"building course-{preset.name}",
+                for audio_v, entry in tqdm(result_iter, total=len(job_l), desc=f"building course-{name}",
                                            unit="track", disable=not progress):
                     key = entry["filepath"][0]["value"]
                     dataset = audio_fid.create_dataset(key, data=audio_v, compression="gzip", compression_opts=1,
@@ -104,12 +128,12 @@ def _build_locked(preset, out_dir, n_workers, progress):
             audio_fid.attrs["content_id"] = content_id
         data_d = {"schemaversion": 1.31,
                   "collection": {"descriptiondefinition": FIELD_DESCRIPTION_D, "preset": asdict(preset),
-                                 "renderer": RENDERER, "content_id": content_id, "entry": entry_l}}
+                                 "renderer": DATASET_VERSION, "content_id": content_id, "entry": entry_l}}
         with open(partial_pyjama, "w", encoding="utf-8") as fid:
             json.dump(data_d, fid, indent=1)
         problem = dataset_problem(partial_audio, partial_pyjama)
         if problem is not None:
-            raise RuntimeError(f"the new course-{preset.name} files are {problem}; nothing was replaced")
+            raise RuntimeError(f"the new course-{name} files are {problem}; nothing was replaced")
         safe_files.replace_all([(partial_audio, audio_path), (partial_pyjama, pyjama_path)])
     finally:  # interrupted or failed: the temporary files go, the previous pair stays
         partial_audio.unlink(missing_ok=True)
@@ -147,8 +171,9 @@ def dataset_problem(audio_path, pyjama_path):
         with open(pyjama_path, encoding="utf-8") as fid:
             collection_d = json.load(fid)["collection"]
         key_l = [entry["filepath"][0]["value"] for entry in collection_d["entry"]]
-        if collection_d.get("renderer") != RENDERER:
-            return f"made by another renderer ('{collection_d.get('renderer')}', this course uses '{RENDERER}')"
+        if collection_d.get("renderer") != DATASET_VERSION:
+            return (f"made by another version of the course data ('{collection_d.get('renderer')}', this course "
+                    f"makes '{DATASET_VERSION}')")
         with h5py.File(audio_path, "r") as audio_fid:
             missing_l = [key for key in key_l if key not in audio_fid]
             audio_content_id = audio_fid.attrs.get("content_id")
@@ -161,25 +186,26 @@ def dataset_problem(audio_path, pyjama_path):
     return None
 
 
-def ensure_dataset(preset_name, out_dir, n_workers=None):
+def ensure_dataset(preset_name, out_dir, n_workers=None, split=None, renderer=None):
     """The dataset files of a preset: built first if missing, incomplete, unreadable or not a pair.
 
     Safe when several processes call it at once (two notebooks opened together): one builds, the others
-    wait for it and then use its files. Returns (audio_path, pyjama_path). Used by the notebooks ("built
-    on first use").
+    wait for it and then use its files. ``split`` and ``renderer``: one split played by one renderer (see
+    ``build_dataset``). Returns (audio_path, pyjama_path). Used by the notebooks ("built on first use").
     """
-    preset, preset_name = _preset(preset_name)
-    audio_path, pyjama_path = dataset_paths(out_dir, preset_name)
+    preset, _ = _preset(preset_name)
+    name = _dataset_name(preset, split, renderer)
+    audio_path, pyjama_path = dataset_paths(out_dir, name)
     if dataset_problem(audio_path, pyjama_path) is None:
         return audio_path, pyjama_path
     audio_path.parent.mkdir(parents=True, exist_ok=True)
-    with safe_files.file_lock(audio_path, f"course-{preset_name}"):
+    with safe_files.file_lock(audio_path, f"course-{name}"):
         problem = dataset_problem(audio_path, pyjama_path)  # again: another process may have built it meanwhile
         if problem is None:
             return audio_path, pyjama_path
         if problem != "missing":
-            print(f"rebuilding course-{preset_name}: the existing files are {problem}")
-        return _build_locked(preset, out_dir, n_workers, progress=True)
+            print(f"rebuilding course-{name}: the existing files are {problem}")
+        return _build_locked(preset, out_dir, n_workers, True, split, renderer)
 
 
 FIELD_DESCRIPTION_D = {
@@ -192,6 +218,7 @@ FIELD_DESCRIPTION_D = {
                  "seconds, voice",
     "work_id": "the work (tune): tracks with the same work_id are versions (covers) of one another",
     "split": "train, valid or test; assigned by work, so that no tune is in two splits",
+    "renderer": "'synth' (our synthesiser) or 'sampled' (recorded General-MIDI samples): who played the track",
     "duration_sec": "length of the audio in seconds",
     "render": "everything needed to render the track again (seed, tempo, transposition, instruments, ...)",
 }

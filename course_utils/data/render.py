@@ -117,7 +117,22 @@ def render_track(track, max_sec):
                        "voice": n["voice"]} for n in note_l],
         "work_id": [{"value": track["work_id"]}],
         "split": [{"value": track["split"]}],
+        "renderer": [{"value": track.get("renderer", "synth")}],
         "duration_sec": [{"value": round(duration_sec, 4)}],
         "render": [{"value": render_d}],
     }
     return (np.round(audio_v * 32767)).astype(np.int16), entry
+
+
+def track_of_entry(entry, renderer=None):
+    """The track (as ``plan.plan_tracks`` lists it) that a built ``.pyjama`` entry was rendered from, to render
+    it again, e.g. by the other renderer: ``render_track(track_of_entry(entry, 'sampled'), max_sec)`` plays
+    the same notes, tempo, key and instruments (``max_sec``: the preset's ``chorale_max_sec`` or
+    ``fiddle_max_sec``, in the ``.pyjama``'s ``collection.preset``)."""
+    source = entry["source"][0]["value"].rsplit("/", 1)[1]
+    genre = entry["genre"][0]["value"]
+    return {"kind": "chorale" if genre == "chorale" else "fiddle", "source": source, "genre": genre,
+            "work_id": entry["work_id"][0]["value"], "split": entry["split"][0]["value"],
+            "seed": entry["render"][0]["value"]["seed"],
+            "renderer": renderer or entry.get("renderer", [{"value": "synth"}])[0]["value"]}
+
