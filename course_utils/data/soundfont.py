@@ -172,10 +172,7 @@ class SoundFont:
             release_sec=_timecents_to_sec(value(GEN_RELEASE)))
 
 
-def _samples(soundfont, start, end):
-    return _samples_cached(id(soundfont), soundfont, start, end)
-
-
 @functools.lru_cache(maxsize=1024)
-def _samples_cached(_, soundfont, start, end):
-    return (soundfont._sample_v[start:end].astype(np.float32) / 32768.0)
+def _samples(soundfont, start, end):
+    """Samples [start, end) of a SoundFont as float32 in [-1, 1], converted once per zone and process."""
+    return soundfont._sample_v[start:end].astype(np.float32) / 32768.0
