@@ -4,7 +4,7 @@ audio by our own synthesiser, with labels for tagging, multi-pitch estimation an
     python -m course_utils.data build --preset small --out data
 
 Modules: ``scores`` (reading the corpus, grouping chorales into tunes), ``synth`` (the synthesiser),
-``sampled`` (the second renderer: recorded General-MIDI samples, read by ``soundfont``),
+``sampled`` (the sampled renderers: recorded General-MIDI samples of two libraries, read by ``soundfont``),
 ``plan`` (presets, which scores to render, the split by work), ``render`` (one track: score -> audio +
 labels), ``build`` (writing and checking the files, ``ensure_dataset``), ``real`` (the original course's
 real datasets).

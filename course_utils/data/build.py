@@ -30,8 +30,10 @@ from course_utils.data.render import render_track
 
 # Version of the whole dataset: a dataset made by another version is rebuilt by ensure_dataset.
 # v3: the entry field "renderer" (synth, or sampled: recorded samples, data.sampled).
-DATASET_VERSION = "course_utils.data v3 (synth v2 + sampled)"
-RENDERER_L = ("synth", "sampled")
+# v4: two sample libraries, renderers timgm (trained on) and merlin (held out); a random EQ, noise floor and
+# articulation per version.
+DATASET_VERSION = "course_utils.data v4 (synth v2 + timgm + merlin, recording variety)"
+RENDERER_L = ("synth", "timgm", "merlin")
 
 
 def _render_job(args):
@@ -71,7 +73,7 @@ def build_dataset(preset_name, out_dir, n_workers=None, progress=True, split=Non
         ``Preset`` object (the tests build tiny ones)
     out_dir : folder to write into (created if needed)
     n_workers : processes rendering in parallel (default: number of CPU cores, at most 4)
-    split, renderer : optional, e.g. 'test' and 'sampled': only the tracks of that split, every one played by
+    split, renderer : optional, e.g. 'test' and 'merlin': only the tracks of that split, every one played by
         that renderer (same notes, tempo, key, instruments and seeds as in the preset), written as
         ``course-<preset>-<split>-<renderer>_audio.hdf5`` and ``.pyjama``: the cross-renderer test set
 
@@ -90,7 +92,7 @@ def build_dataset(preset_name, out_dir, n_workers=None, progress=True, split=Non
 def _dataset_name(preset, split=None, renderer=None):
     """'<preset>' for a preset, '<preset>-<split>-<renderer>' for one split played by one renderer."""
     if (split is None) != (renderer is None):
-        raise ValueError("give both split and renderer (e.g. split='test', renderer='sampled'), or neither")
+        raise ValueError("give both split and renderer (e.g. split='test', renderer='merlin'), or neither")
     if split is None:
         return preset.name
     if split not in ("train", "valid", "test") or renderer not in RENDERER_L:
@@ -218,7 +220,8 @@ FIELD_DESCRIPTION_D = {
                  "seconds, voice",
     "work_id": "the work (tune): tracks with the same work_id are versions (covers) of one another",
     "split": "train, valid or test; assigned by work, so that no tune is in two splits",
-    "renderer": "'synth' (our synthesiser) or 'sampled' (recorded General-MIDI samples): who played the track",
+    "renderer": "who played the track: 'synth' (our synthesiser), 'timgm' or 'merlin' (recorded General-MIDI "
+                "samples of two libraries; merlin is never trained on)",
     "duration_sec": "length of the audio in seconds",
     "render": "everything needed to render the track again (seed, tempo, transposition, instruments, ...)",
 }

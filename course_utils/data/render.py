@@ -2,7 +2,8 @@
 
 ``render_track(track, max_sec)`` draws the version's random choices (tempo, transposition, instruments,
 loudness, sound) from the track's seed, plays the notes with the track's renderer (``synth``, our
-synthesiser, or ``sampled``, recorded GM instrument samples; ``render.renderer`` in the entry), and
+synthesiser, or a sampled one, ``timgm`` or ``merlin``: recorded GM instrument samples, ``data.sampled``;
+the entry's ``renderer`` field and ``render.renderer``), and
 returns the audio with its ``.pyjama`` entry, which records everything needed to render it again.
 Taught in notebooks/01_data.ipynb.
 """
@@ -61,11 +62,23 @@ def _render_settings(track, rng, beat_ql):
         "reverb_wet": float(rng.uniform(0.05, 0.35)),
         "timing_jitter_sec": 0.01,
         "accent_db_per_level": accent_db,
-    }
+    } | _recording_settings(rng)
+
+
+def _recording_settings(rng):
+    """How the version is played and recorded, drawn after the musical choices: articulation (share of a
+    note's written length that sounds), the channel strip's EQ (``synth.draw_eq``) and the noise floor.
+    Variety that no renderer owns, so that a model cannot learn one renderer's fingerprint."""
+    return {"articulation": float(rng.uniform(0.75, 1.0)), "eq": synth.draw_eq(rng),
+            "noise_db": float(rng.uniform(-70, -40))}
 
 
 def render_track(track, max_sec):
     """Read the score, render one version. Returns (int16 audio, pyjama entry fields)."""
+    renderer = track.get("renderer", "synth")
+    if renderer != "synth" and renderer not in sampled.SAMPLE_LIBRARY_D:
+        raise ValueError(f"{track['source']}: unknown renderer '{renderer}'; use synth or one of "
+                         f"{', '.join(sampled.SAMPLE_LIBRARY_D)}")
     if track["kind"] == "chorale":
         score_note_l, title = scores.read_chorale_notes(track["source"])
         beat_ql = 1.0  # chorales: a quarter-note beat
@@ -84,7 +97,7 @@ def render_track(track, max_sec):
     for note in score_note_l:
         jitter_sec = float(rng.uniform(-1, 1)) * render_d["timing_jitter_sec"]
         time_sec = (note["onset_ql"] - first_onset_ql) * sec_per_ql + 0.25 + jitter_sec
-        duration_sec = note["duration_ql"] * sec_per_ql * 0.95  # a little detached
+        duration_sec = note["duration_ql"] * sec_per_ql * render_d["articulation"]  # detached to legato
         if time_sec >= max_sec - 0.3:
             continue
         duration_sec = min(duration_sec, max_sec - time_sec)
@@ -95,15 +108,17 @@ def render_track(track, max_sec):
     if not note_l:
         raise ValueError(f"{track['source']}: no notes in the first {max_sec} s")
     duration_sec = min(max_sec, max(n["time"] + n["duration"] for n in note_l) + 0.5)
-    if track.get("renderer", "synth") == "sampled":  # recorded samples: whole semitones, their own timbre
-        render_d["renderer"] = sampled.RENDERER_NAME
+    if renderer in sampled.SAMPLE_LIBRARY_D:  # recorded samples: whole semitones, their own timbre
+        render_d["renderer"] = sampled.renderer_name(renderer)
         audio_v = sampled.render_notes(note_l, duration_sec, rng, render_d["instrument_by_voice"],
-                                       reverb_rt60_sec=render_d["reverb_rt60_sec"], reverb_wet=render_d["reverb_wet"])
+                                       reverb_rt60_sec=render_d["reverb_rt60_sec"], reverb_wet=render_d["reverb_wet"],
+                                       noise_db=render_d["noise_db"], eq_d=render_d["eq"], library_name=renderer)
     else:
         synth_note_l = [dict(note, midi=note["midi"] + render_d["detune_cents"] / 100) for note in note_l]
         audio_v = synth.render_notes(synth_note_l, duration_sec, rng, render_d["instrument_by_voice"],
                                      brightness=render_d["brightness"], reverb_rt60_sec=render_d["reverb_rt60_sec"],
-                                     reverb_wet=render_d["reverb_wet"])
+                                     reverb_wet=render_d["reverb_wet"], noise_db=render_d["noise_db"],
+                                     eq_d=render_d["eq"])
     key = f"{track['work_id'].split('-', 1)[0]}_{track['source'].rsplit('.', 1)[0]}.wav"
     instrument_l = sorted(set(render_d["instrument_by_voice"].values()))
     entry = {
@@ -117,7 +132,7 @@ def render_track(track, max_sec):
                        "voice": n["voice"]} for n in note_l],
         "work_id": [{"value": track["work_id"]}],
         "split": [{"value": track["split"]}],
-        "renderer": [{"value": track.get("renderer", "synth")}],
+        "renderer": [{"value": renderer}],
         "duration_sec": [{"value": round(duration_sec, 4)}],
         "render": [{"value": render_d}],
     }
@@ -126,7 +141,7 @@ def render_track(track, max_sec):
 
 def track_of_entry(entry, renderer=None):
     """The track (as ``plan.plan_tracks`` lists it) that a built ``.pyjama`` entry was rendered from, to render
-    it again, e.g. by the other renderer: ``render_track(track_of_entry(entry, 'sampled'), max_sec)`` plays
+    it again, e.g. by the other renderer: ``render_track(track_of_entry(entry, 'merlin'), max_sec)`` plays
     the same notes, tempo, key and instruments (``max_sec``: the preset's ``chorale_max_sec`` or
     ``fiddle_max_sec``, in the ``.pyjama``'s ``collection.preset``)."""
     source = entry["source"][0]["value"].rsplit("/", 1)[1]

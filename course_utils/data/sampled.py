@@ -1,50 +1,85 @@
-"""The second renderer of the course dataset: recorded instrument samples from a General-MIDI SoundFont.
+"""The sampled renderers of the course dataset: recorded instrument samples from General-MIDI SoundFonts.
 
 Our synthesiser (``synth``) is fast and exact, but a model trained on it alone learns its sound and fails
-on real instruments. This renderer plays the same notes with the recorded samples of the small GM
-SoundFont that the ``pretty_midi`` package ships (``TimGM6mb.sf2``), read by ``soundfont``: for each
-note, the sample zone of its instrument, key and velocity, resampled to the note's pitch, looped while
-the note is held, under the zone's volume envelope. The SoundFont comes from a pip package, never from
-the operating system, so that models can be evaluated on sample libraries the course never uses.
+on real instruments. These renderers play the same notes with recorded samples, read by ``soundfont``:
+for each note, the sample zone of its instrument, key and velocity, resampled to the note's pitch, looped
+while the note is held, under the zone's volume envelope. Two libraries, each shipped by a pip package
+(never the operating system's, so that models can be evaluated on sample libraries the course never uses):
+
+- ``timgm``: ``TimGM6mb.sf2`` (6 MB) inside ``pretty_midi``; the presets train on it, with ``synth``;
+- ``merlin``: ``Merlin.sf2`` (11 MB) inside ``scamp`` (only its data file is read; scamp is not
+  imported); never in a training set: the course's held-out renderer.
 
 Same inputs as ``synth.render_notes`` and the same room, level and noise stage (``synth.room_and_level``).
 Taught in notebooks/01_data.ipynb.
 """
 
 import functools
-from importlib import resources
+import importlib.util
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from course_utils.data import synth
 from course_utils.data.soundfont import SoundFont
 
-SOUNDFONT_PACKAGE, SOUNDFONT_FILE = "pretty_midi", "TimGM6mb.sf2"
-RENDERER_NAME = f"course_utils.data.sampled: {SOUNDFONT_FILE} ({SOUNDFONT_PACKAGE})"
-# General-MIDI program (0-based) of each instrument of the course. The organ is the Reed Organ (20): the
-# pipe and drawbar organs of TimGM6mb.sf2 (16-19) sound an octave below the key from C3 up (16-foot stops).
+# General-MIDI program (0-based) of each instrument of the course.
 GM_PROGRAM_D = {"piano": 0, "organ": 20, "guitar": 24, "violin": 40, "cello": 42, "horn": 60, "oboe": 68,
                 "clarinet": 71, "flute": 73}
 MIN_RELEASE_SEC, MAX_RELEASE_SEC = 0.02, 1.0
 
 
-def soundfont_path():
-    """Path of the GM SoundFont inside the installed ``pretty_midi`` package."""
-    try:
-        path = resources.files(SOUNDFONT_PACKAGE).joinpath(SOUNDFONT_FILE)
-    except ModuleNotFoundError:
-        raise ModuleNotFoundError(f"the sampled renderer needs the '{SOUNDFONT_PACKAGE}' package (it ships "
-                                  f"{SOUNDFONT_FILE}): pip install -e . installs it") from None
+@dataclass(frozen=True)
+class SampleLibrary:
+    """A General-MIDI SoundFont shipped inside a pip package, and the programs the course plays from it."""
+
+    package: str  # the pip package (its import name) that ships the file
+    file: str  # path of the .sf2 inside the package
+    program_override_d: dict = field(default_factory=dict)  # instrument -> GM program, where GM_PROGRAM_D is wrong
+
+    @property
+    def program_d(self):
+        """Instrument name -> GM program (0-based)."""
+        return {**GM_PROGRAM_D, **self.program_override_d}
+
+
+# The sampled renderers. 'timgm' plays the training tracks of the presets; 'merlin' is held out of every
+# training set: the course tests on it what its models do with instruments they have never heard.
+# The organ is the Reed Organ (20): the pipe and drawbar organs (16-19) of both libraries sound an octave
+# below the key over much of the range (16-foot stops).
+SAMPLE_LIBRARY_D = {
+    "timgm": SampleLibrary("pretty_midi", "TimGM6mb.sf2"),
+    "merlin": SampleLibrary("scamp", "soundfonts/Merlin.sf2"),
+}
+
+
+def renderer_name(library_name):
+    """What the ``.pyjama`` entry's ``render.renderer`` says about a track of this sample library."""
+    library = SAMPLE_LIBRARY_D[library_name]
+    return f"course_utils.data.sampled: {Path(library.file).name} ({library.package})"
+
+
+def soundfont_path(library_name="timgm"):
+    """Path of a sample library's SoundFont inside its installed pip package (the package is not imported)."""
+    if library_name not in SAMPLE_LIBRARY_D:
+        raise ValueError(f"unknown sample library '{library_name}'; use one of {', '.join(SAMPLE_LIBRARY_D)}")
+    library = SAMPLE_LIBRARY_D[library_name]
+    spec = importlib.util.find_spec(library.package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(f"the '{library_name}' renderer needs the '{library.package}' package (it ships "
+                                  f"{Path(library.file).name}): pip install -e . installs it") from None
+    path = Path(spec.submodule_search_locations[0]) / library.file
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: the SoundFont of {SOUNDFONT_PACKAGE} is missing; reinstall it with "
-                                f"pip install --force-reinstall {SOUNDFONT_PACKAGE}")
+        raise FileNotFoundError(f"{path}: the SoundFont of {library.package} is missing; reinstall it with "
+                                f"pip install --force-reinstall {library.package}")
     return str(path)
 
 
-@functools.lru_cache(maxsize=1)
-def load_soundfont():
-    """The course's GM SoundFont, parsed once per process."""
-    return SoundFont(soundfont_path())
+@functools.cache
+def load_soundfont(library_name="timgm"):
+    """A sample library's SoundFont, parsed once per process."""
+    return SoundFont(soundfont_path(library_name))
 
 
 def velocity_of_gain(gain, velocity_at_unit_gain=100):
@@ -84,7 +119,7 @@ def _play_zone(zone, n_held, sr_hz):
 
 
 def render_notes(note_l, duration_sec, rng, instrument_by_voice_d, sr_hz=synth.SR_HZ, reverb_rt60_sec=0.8,
-                 reverb_wet=0.2, noise_db=-60.0):
+                 reverb_wet=0.2, noise_db=-60.0, eq_d=None, library_name="timgm"):
     """Mix notes played by sampled GM instruments into one mono track.
 
     Parameters
@@ -94,6 +129,7 @@ def render_notes(note_l, duration_sec, rng, instrument_by_voice_d, sr_hz=synth.S
     duration_sec : float, length of the output (notes past it are cut)
     rng : np.random.Generator (the room and the noise floor)
     instrument_by_voice_d : dict voice -> instrument name (keys of GM_PROGRAM_D)
+    library_name : key of SAMPLE_LIBRARY_D, the SoundFont that plays them
 
     Returns
     -------
@@ -102,16 +138,16 @@ def render_notes(note_l, duration_sec, rng, instrument_by_voice_d, sr_hz=synth.S
     unknown_l = sorted(set(instrument_by_voice_d.values()) - set(GM_PROGRAM_D))
     if unknown_l:
         raise ValueError(f"no General-MIDI program for {unknown_l}; known instruments: {', '.join(GM_PROGRAM_D)}")
-    soundfont = load_soundfont()
+    soundfont, program_d = load_soundfont(library_name), SAMPLE_LIBRARY_D[library_name].program_d
     n_out = int(round(duration_sec * sr_hz))
     mix_v = np.zeros(n_out + int(MAX_RELEASE_SEC * sr_hz) + 1, dtype=np.float64)
     for note in note_l:
         velocity = velocity_of_gain(note["gain"])
-        program, key = GM_PROGRAM_D[instrument_by_voice_d[note["voice"]]], int(round(note["midi"]))
+        program, key = program_d[instrument_by_voice_d[note["voice"]]], int(round(note["midi"]))
         start = int(round(note["time"] * sr_hz))
         for zone in soundfont.zones(program, key, velocity, sr_hz):
             note_v = _play_zone(zone, max(1, int(round(note["duration"] * sr_hz))), sr_hz) * (velocity / 127) ** 2
             end = min(start + note_v.size, mix_v.size)
             if start < end:
                 mix_v[start:end] += note_v[: end - start]
-    return synth.room_and_level(mix_v[:n_out], rng, sr_hz, reverb_rt60_sec, reverb_wet, noise_db)
+    return synth.room_and_level(mix_v[:n_out], rng, sr_hz, reverb_rt60_sec, reverb_wet, noise_db, eq_d)

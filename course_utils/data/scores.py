@@ -97,6 +97,21 @@ def list_fiddle_tunes():
     return dance_d
 
 
+def broken_rhythm_share(file_name):
+    """Share of the notes of a fiddle tune written in a broken rhythm: ABC's ``>`` or ``<`` between two notes
+    (a dotted note and its short partner), 2 notes per sign, over the notes of the tune's body (a count on
+    the text, without parsing: ornaments and chords count as notes too). On average over the collection:
+    0.75 for the clogs, 0.34 for the strathspeys (dotted notes and Scotch snaps), 0.18 for the hornpipes,
+    0.03 for the reels and the jigs (notebook 05)."""
+    path = corpus_root() / FIDDLE_COLLECTION / file_name
+    if not path.exists():
+        raise FileNotFoundError(f"{file_name}: no such tune in the music21 corpus at {path.parent}")
+    body = "\n".join(line for line in path.read_text(encoding="latin-1").splitlines()
+                     if not re.match(r"^[A-Za-z]:", line) and not line.startswith("%"))
+    n_note = len(re.findall(r"[A-Ga-g]", body))
+    return min(1.0, 2 * len(re.findall(r"[<>]", body)) / max(1, n_note))
+
+
 def read_fiddle_tune(file_name):
     """Melody notes (voice 'Melody'), title and beat of a tune of Ryan's Mammoth Collection (repeats not expanded).
 

@@ -136,15 +136,21 @@ class SoundFont:
         return low_key <= key <= high_key and low_velocity <= velocity <= high_velocity
 
     def zones(self, program, key, velocity, out_sr_hz):
-        """The samples to play for a note: list of ``SampleZone`` (usually one; two for a stereo pair)."""
-        result_l = []
-        for preset_zone in self._preset_zones(program):
-            if not self._in_range(preset_zone, key, velocity):
-                continue
-            for zone in self._instrument_zones(preset_zone[GEN_INSTRUMENT]):
-                if self._in_range(zone, key, velocity):
-                    result_l.append(self._sample_zone(zone, preset_zone, key, out_sr_hz))
-        return result_l
+        """The samples to play for a note: list of ``SampleZone`` (usually one; two for a stereo pair).
+
+        A key outside every zone of the program (the violin of some libraries stops at its lowest string)
+        is played by the zones of the nearest key that has some, resampled to ``key``: every labelled
+        note sounds, at its pitch.
+        """
+        preset_zone_l = self._preset_zones(program)
+        for probe_key in sorted(range(128), key=lambda other: (abs(other - key), other)):
+            result_l = [self._sample_zone(zone, preset_zone, key, out_sr_hz)
+                        for preset_zone in preset_zone_l if self._in_range(preset_zone, probe_key, velocity)
+                        for zone in self._instrument_zones(preset_zone[GEN_INSTRUMENT])
+                        if self._in_range(zone, probe_key, velocity)]
+            if result_l:
+                return result_l
+        return []
 
     def _sample_zone(self, zone, preset_zone, key, out_sr_hz):
         """Apply the generators of an instrument zone (plus the preset zone's, which add) for ``key``."""
