@@ -5,8 +5,9 @@ Modules, one concept each, with the notebook that teaches each:
 - ``runtime``: fast mode, device (CUDA, MPS, CPU), seeds, the course folder. Every notebook's first cell.
 - ``config``: ``load_config`` and ``Config``, a YAML experiment read as ``config.feature.hop_length`` or
   ``config["feature"]["hop_length"]``; ``ConfigError``. 04_model_from_yaml.
-- ``data``: the offline course dataset: ``scores`` (the music21 corpus), ``synth``, ``plan``, ``render``,
-  ``build`` (``ensure_dataset``), ``real`` (the original course's datasets). 01_data.
+- ``data``: the offline course dataset: ``scores`` (the music21 corpus), ``synth``, ``sampled`` (two
+  sample libraries, read by ``soundfont``), ``plan``, ``render``, ``build`` (``ensure_dataset``), ``real``
+  (the original course's datasets). 01_data.
 - ``audio_store``: reading the ``_audio.hdf5`` file. 01_data.
 - ``feature``: waveform, log-mel, HCQT (``f_get_lms``, ``f_get_hcqt``), patches (``f_get_patches``), and the
   layout of each feature (hop, frames, bins, pitch grid, model input shape). 02_features.
@@ -20,6 +21,7 @@ Modules, one concept each, with the notebook that teaches each:
   04_model_from_yaml.
 - ``train``: ``fit`` (early stopping, checkpoints), ``make_loaders``, ``predict_track``, checkpoints.
   05_training_tagging.
+- ``augment``: training-time augmentation of feature batches (``RandomEQ``). 05_training_tagging.
 - ``metrics``: triplet loss, ranking metrics (MAP, MR1, ...), multi-pitch scores with mir_eval.
   06_training_multipitch, 07_training_covers.
 """

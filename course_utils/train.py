@@ -23,7 +23,7 @@ import yaml
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from course_utils import safe_files
+from course_utils import augment, safe_files
 from course_utils.config import ConfigError, as_config, to_plain
 from course_utils.model_factory import NetModel
 
@@ -63,11 +63,15 @@ def train_settings(config, fast_mode=False):
 
 def make_loaders(dataset_d, config, generator=None, collate_fn=None, fast_mode=False):
     """DataLoaders of the splits of ``dataset_d`` (split -> Dataset): 'train' shuffled with the config's
-    ``batch_size``, the others in order with ``valid_batch_size``. Returns split -> DataLoader."""
+    ``batch_size`` and augmented by its ``train.augment`` (``augment.train_collate``; not with a
+    ``collate_fn`` of your own), the others in order with ``valid_batch_size``. Returns split -> DataLoader."""
     settings = train_settings(config, fast_mode)
+    train_collate_fn = augment.train_collate(config)
+    if train_collate_fn is not None and collate_fn is not None:
+        raise ConfigError("train.augment works with the default collate only; augment in your collate_fn instead")
     return {split: DataLoader(ds, batch_size=settings.batch_size if split == "train" else settings.valid_batch_size,
                               shuffle=split == "train", generator=generator if split == "train" else None,
-                              collate_fn=collate_fn)
+                              collate_fn=(train_collate_fn or collate_fn) if split == "train" else collate_fn)
             for split, ds in dataset_d.items()}
 
 
