@@ -10,6 +10,7 @@ import random
 import numpy as np
 
 FAST_MODE_VARIABLE = "COURSE_FAST_MODE"
+SEED_VARIABLE = "COURSE_SEED"
 
 
 def is_fast_mode():
@@ -49,6 +50,25 @@ def get_device():
     if mps is not None and mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def training_seed():
+    """The seed of a notebook's training run: 0, or ``COURSE_SEED`` when set (``benchmarks/results.py --seeds 3``
+    runs each training notebook with 0, 1 and 2 to report mean and spread). The data and its splits do not
+    depend on it.
+
+    Raises
+    ------
+    ValueError
+        if the variable is not a non-negative integer.
+    """
+    value = os.environ.get(SEED_VARIABLE, "").strip()
+    if not value:
+        return 0
+    if not value.isdigit():
+        raise ValueError(f"{SEED_VARIABLE}={os.environ[SEED_VARIABLE]!r} is not a non-negative integer; "
+                         "set it to 0, 1, 2, ... or unset it")
+    return int(value)
 
 
 def seed_everything(seed):

@@ -1,3 +1,6 @@
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -80,3 +83,24 @@ def test_stable_seed_is_the_same_everywhere():
     assert runtime.stable_seed(0, "split", "w1") == runtime.stable_seed("0", "split", "w1")
     assert runtime.stable_seed(0, "split", "w1") != runtime.stable_seed(1, "split", "w1")
     assert runtime.stable_seed("x") == 0x2D711642  # first 8 hex digits of sha256("x"): fixed forever
+
+
+def test_training_seed_reads_course_seed(monkeypatch):
+    monkeypatch.delenv(runtime.SEED_VARIABLE, raising=False)
+    assert runtime.training_seed() == 0
+    monkeypatch.setenv(runtime.SEED_VARIABLE, " 2 ")
+    assert runtime.training_seed() == 2
+    monkeypatch.setenv(runtime.SEED_VARIABLE, "two")
+    with pytest.raises(ValueError, match="COURSE_SEED='two' is not a non-negative integer"):
+        runtime.training_seed()
+
+
+def test_results_over_seeds_are_reported_as_mean_and_sd():
+    spec = importlib.util.spec_from_file_location("results", Path(__file__).parents[1] / "benchmarks" / "results.py")
+    results = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(results)
+    combined = results.combine_printouts(["test results:\n  model ROC-AUC 0.850  MR1 7.0  P@1 0.5  (90 tracks)",
+                                          "test results:\n  model ROC-AUC 0.870  MR1 9.0  P@1 0.7  (90 tracks)"])
+    assert combined == "test results:\n  model ROC-AUC 0.860 ± 0.014  MR1 8.0 ± 1.4  P@1 0.6 ± 0.1  (90 tracks)"
+    assert results.combine_printouts(["test results: A 0.5", "FAILED: boom"]) == \
+        "test results: A 0.5 | FAILED: boom"
