@@ -10,8 +10,9 @@ Each is built as ``Class(hdf5_audio_file, pyjama_annot_file, split, config)``, w
 ``dataset`` and ``feature`` sections of a YAML config (a ``Config`` from ``load_config``, or a dict): no
 global configuration is read. Every class gives whole tracks through the same public methods:
 ``key_l`` (the tracks of the split), ``get_track(key)`` -> (X, y), ``get_target(key)``, ``time_sec_v(key)``,
-``track_patches(key)`` and ``get_track_patches(key)``. ``dataset.renderer_l`` (optional) keeps the tracks of
-some renderers only (the ``renderer`` field: ``synth``, ``sampled``). Where the features are computed is an option,
+``track_patches(key)``, ``get_track_patches(key)`` and ``renderer_of_key(key)``. ``dataset.renderer_l``
+(optional) keeps the tracks of some renderers only (the ``renderer`` field: ``synth``, ``timgm``, ``merlin``).
+Where the features are computed is an option,
 ``feature_placement``:
 
 - ``'memory'`` (the seed's way): every track's feature is computed in ``__init__`` and kept in RAM;
@@ -102,6 +103,12 @@ class _PatchDataset(Dataset):
     def get_target(self, key):
         """The whole-track target of ``key`` (its label(s), frame targets, piano roll or work)."""
         return self._track(key)["y"]
+
+    def renderer_of_key(self, key):
+        """Who played the track: its entry's ``renderer`` field (``synth``, ``timgm``, ``merlin``; ``synth`` for
+        files made before the field existed)."""
+        entry = self.entry_l[self.key_l.index(key)]
+        return str(entry.get("renderer", [{"value": "synth"}])[0]["value"])
 
     def time_sec_v(self, key):
         """Time of each frame of the track's feature in seconds: np.ndarray, shape (n_frames,)."""
