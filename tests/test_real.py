@@ -1,10 +1,12 @@
 """course_utils.data.real: the fetch against a local HTTP server (complete, corrupt, interrupted, offline),
 and a Cover1000-style file of precomputed features read by CoverDataset."""
 
+import functools
 import hashlib
 import http.server
 import socket
 import threading
+import zipfile
 
 import h5py
 import numpy as np
@@ -21,8 +23,7 @@ PAYLOAD = np.random.default_rng(0).integers(0, 255, 200_000, dtype=np.uint8).tob
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 (http.server's name)
-        name = self.path.rsplit("/", 1)[-1]
-        if name.startswith("missing"):
+        if "/missing" in self.path:
             self.send_error(404)
             return
         self.send_response(200)
@@ -49,40 +50,119 @@ def server():
     httpd.server_close()
 
 
+def _original_files(folder, name="bach10", n_track=3, extra_path=""):
+    """A real dataset as the original server serves it: <name>.pyjama and <name>_audio.hdf5.zip."""
+    folder.mkdir(parents=True, exist_ok=True)
+    entry_l = [{"filepath": [{"value": f"track{i}.wav"}], "pitchmidi": [], "split": [{"value": "train"}]}
+               for i in range(n_track)]
+    write_pyjama(folder / f"{name}.pyjama", entry_l)
+    hdf5_path = folder / f"{name}_audio.hdf5"
+    with h5py.File(hdf5_path, "w") as fid:
+        for i in range(n_track):
+            fid.create_dataset(f"track{i}.wav", data=np.zeros(100, np.int16))
+    with zipfile.ZipFile(folder / f"{name}_audio.hdf5.zip", "w") as zip_fid:
+        zip_fid.write(hdf5_path, arcname=extra_path + hdf5_path.name)
+    hdf5_path.unlink()
+    return folder
+
+
 @pytest.fixture
-def one_file_dataset(monkeypatch):
-    monkeypatch.setitem(real.REAL_DATASET_D, "toy", {"file_l": ["toy.pyjama"]})
-    return "toy"
+def file_server(tmp_path):
+    """An HTTP server on 127.0.0.1 serving the folder tmp_path / 'served'."""
+    served = tmp_path / "served"
+    served.mkdir()
+    handler = functools.partial(_QuietFileHandler, directory=str(served))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield served, f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
 
 
-def test_fetch_with_integrity_check(server, tmp_path, one_file_dataset):
-    sha256 = hashlib.sha256(PAYLOAD).hexdigest()
-    path_l = real.fetch_real_dataset(one_file_dataset, server + "/files", tmp_path, {"toy.pyjama": sha256},
-                                     progress=False)
-    assert path_l == [tmp_path / "toy.pyjama"] and path_l[0].read_bytes() == PAYLOAD
+class _QuietFileHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
 
 
-def test_corrupt_download_is_rejected_and_not_kept(server, tmp_path, one_file_dataset):
-    with pytest.raises(ValueError, match="toy.pyjama: the downloaded file does not match its SHA-256"):
-        real.fetch_real_dataset(one_file_dataset, server, tmp_path, {"toy.pyjama": "0" * 64}, progress=False)
-    assert not (tmp_path / "toy.pyjama").exists()
+def test_original_file_names_for_every_dataset():
+    names_l = [path.name for name in real.REAL_DATASET_D for path in real.real_dataset_paths(name, "d")]
+    assert "bach10_audio.hdf5" in names_l and "cover1000_feat.hdf5" in names_l and "rwc-pop_chord.pyjama" in names_l
+    assert "datacos-benchmark_feat.hdf5" in names_l and "mtt_audio.hdf5" in names_l and "maps.pyjama" in names_l
+    assert real.ORIGINAL_BASE_URL.startswith("https://")
 
 
-def test_interrupted_download_is_not_kept(server, tmp_path, one_file_dataset):
+def test_fetch_downloads_unzips_and_checks_the_pair(file_server, tmp_path):
+    served, url = file_server
+    _original_files(served, extra_path="bach10/")  # the hdf5 in a folder of the zip
+    sha256_d = {name: hashlib.sha256((served / name).read_bytes()).hexdigest()
+                for name in ("bach10.pyjama", "bach10_audio.hdf5.zip")}
+    out = tmp_path / "out"
+    data_path, pyjama_path = real.fetch_real_dataset("bach10", url, out, sha256_d, progress=False)
+    assert (data_path.name, pyjama_path.name) == ("bach10_audio.hdf5", "bach10.pyjama")
+    assert real.real_pair_problem(data_path, pyjama_path) is None
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["bach10.pyjama", "bach10_audio.hdf5"]
+    (served / "bach10_audio.hdf5.zip").unlink()  # a checked pair is not downloaded again
+    assert real.fetch_real_dataset("bach10", url, out, progress=False) == (data_path, pyjama_path)
+
+
+def test_fetch_resumes_from_a_complete_zip_and_restarts_a_broken_one(file_server, tmp_path):
+    served, url = file_server
+    _original_files(served)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "bach10_audio.hdf5.zip").write_bytes((served / "bach10_audio.hdf5.zip").read_bytes())
+    (served / "bach10_audio.hdf5.zip").rename(served / "elsewhere.zip")  # the server no longer has it
+    data_path, _ = real.fetch_real_dataset("bach10", url, out, progress=False)  # unzipped, not downloaded
+    assert data_path.is_file() and not (out / "bach10_audio.hdf5.zip").exists()
+    data_path.unlink()
+    (out / "bach10_audio.hdf5.zip").write_bytes(b"PK\x03\x04 cut short")
+    with pytest.raises(ValueError, match="bach10_audio.hdf5.zip: not a valid zip .*it was deleted, run again"):
+        real.fetch_real_dataset("bach10", url, out, progress=False)
+    assert not (out / "bach10_audio.hdf5.zip").exists() and not data_path.exists()
+    (served / "elsewhere.zip").rename(served / "bach10_audio.hdf5.zip")
+    assert real.fetch_real_dataset("bach10", url, out, progress=False)[0] == data_path
+
+
+def test_fetch_reports_a_pair_that_does_not_match(file_server, tmp_path):
+    served, url = file_server
+    _original_files(served, n_track=2)
+    write_pyjama(served / "bach10.pyjama", [{"filepath": [{"value": f"track{i}.wav"}], "split": [{"value": "train"}]}
+                                             for i in range(4)])  # a newer .pyjama than the audio
+    with pytest.raises(ValueError, match=r"2 of the 4 tracks of bach10.pyjama are not in bach10_audio.hdf5 "
+                                         r"\(first: track2.wav, track3.wav\)"):
+        real.fetch_real_dataset("bach10", url, tmp_path / "out", progress=False)
+
+
+def test_a_zip_without_the_data_file_is_named(file_server, tmp_path):
+    served, url = file_server
+    _original_files(served)
+    with zipfile.ZipFile(served / "bach10_audio.hdf5.zip", "w") as zip_fid:
+        zip_fid.writestr("readme.txt", "nothing here")
+    with pytest.raises(ValueError, match=r"no bach10_audio.hdf5 in the zip \(it holds: readme.txt\)"):
+        real.fetch_real_dataset("bach10", url, tmp_path / "out", progress=False)
+
+
+def test_corrupt_download_is_rejected_and_not_kept(server, tmp_path):
+    with pytest.raises(ValueError, match="bach10.pyjama: the downloaded file does not match its SHA-256"):
+        real.fetch_real_dataset("bach10", server, tmp_path, {"bach10.pyjama": "0" * 64}, progress=False)
+    assert not (tmp_path / "bach10.pyjama").exists()
+
+
+def test_interrupted_download_is_not_kept(server, tmp_path):
     with pytest.raises(ConnectionError, match="interrupted|failed|cannot reach"):
-        real.fetch_real_dataset(one_file_dataset, server + "/interrupted", tmp_path, progress=False)
-    assert not (tmp_path / "toy.pyjama").exists()
+        real.fetch_real_dataset("bach10", server + "/interrupted", tmp_path, progress=False)
+    assert not (tmp_path / "bach10.pyjama").exists()
 
 
-def test_http_error_and_offline(server, tmp_path, monkeypatch):
-    monkeypatch.setitem(real.REAL_DATASET_D, "gone", {"file_l": ["missing.pyjama"]})
+def test_http_error_and_offline(server, tmp_path):
     with pytest.raises(ConnectionError, match="failed"):
-        real.fetch_real_dataset("gone", server, tmp_path, progress=False)
+        real.fetch_real_dataset("bach10", server + "/missing", tmp_path, progress=False)
     with socket.socket() as sock:  # a port where nothing listens
         sock.bind(("127.0.0.1", 0))
         closed_port = sock.getsockname()[1]
     with pytest.raises(ConnectionError, match=r"\(offline\?\).*python -m course_utils.data build"):
-        real.fetch_real_dataset("gone", f"http://127.0.0.1:{closed_port}", tmp_path, progress=False)
+        real.fetch_real_dataset("bach10", f"http://127.0.0.1:{closed_port}", tmp_path, progress=False)
 
 
 def test_unknown_real_dataset():
