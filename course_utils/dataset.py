@@ -49,10 +49,7 @@ def _sections(config):
     for section in ("dataset", "feature"):
         if not isinstance(config.get(section), dict):
             raise DatasetError(f"the config has no '{section}' section; give the whole YAML config")
-    required_l = ["type", "patch_L_frame", "patch_STEP_frame"]
-    if config.feature.get("type") != "precomputed":
-        required_l.append("sr_hz")
-    for key in required_l:
+    for key in ("type", "patch_L_frame", "patch_STEP_frame"):  # sr_hz: optional, read from the audio file
         if key not in config.feature:
             raise DatasetError(f"the config's feature section has no '{key}'")
     return config.dataset, config.feature
@@ -87,6 +84,9 @@ class _PatchDataset(Dataset):
         self.entry_l = entry_l
         self.key_l = [entry["filepath"][0]["value"] for entry in entry_l]
 
+        self.sr_hz_source = "the config's feature.sr_hz"
+        if self.feature_d["type"] != "precomputed" and "sr_hz" not in self.feature_d:
+            self._read_sr_hz(hdf5_audio_file)
         self.data_d, self.patch_l = {}, []
         cache_path = None
         if feature_placement == "disk":
@@ -132,6 +132,14 @@ class _PatchDataset(Dataset):
                            f"(this dataset has {len(self.key_l)} tracks: see .key_l)")
         return self.data_d[key]
 
+    def _read_sr_hz(self, hdf5_audio_file):
+        """A config without ``feature.sr_hz`` (the original course's configs): the sampling rate of the
+        dataset's first track, which every other track must share."""
+        with open_audio_file(hdf5_audio_file) as audio_fid:
+            _, sr_hz = read_audio(audio_fid, self.key_l[0], self.hdf5_audio_file)
+        self.feature_d = as_config({**self.feature_d.to_dict(), "sr_hz": sr_hz}, "feature")
+        self.sr_hz_source = f"track '{self.key_l[0]}' (the config has no feature.sr_hz)"
+
     # --- one track: feature (or audio), time axis, target, patches
     def _prepare_track(self, entry, audio_fid, cache_path):
         key = entry["filepath"][0]["value"]
@@ -140,8 +148,8 @@ class _PatchDataset(Dataset):
             return self._prepare_precomputed_track(entry, audio_fid, key, where)
         audio_v, sr_hz = read_audio(audio_fid, key, self.hdf5_audio_file)
         if sr_hz != self.feature_d["sr_hz"]:
-            raise DatasetError(f"{where}: sampling rate {sr_hz} Hz but the config says feature.sr_hz = "
-                               f"{self.feature_d['sr_hz']}; resample the audio or change the config")
+            raise DatasetError(f"{where}: sampling rate {sr_hz} Hz but {self.feature_d['sr_hz']} Hz from "
+                               f"{self.sr_hz_source}; resample the audio to one rate or change the config")
         track_d = {}
         if self.feature_placement == "memory":
             X, time_sec_v = feature.f_get_feature(audio_v, sr_hz, self.feature_d)

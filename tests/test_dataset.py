@@ -1,5 +1,6 @@
 """course_utils.dataset on small files in the original course's format, written by the tests."""
 
+import h5py
 import numpy as np
 import pytest
 import torch
@@ -223,9 +224,30 @@ def test_track_shorter_than_one_patch(tmp_path):
 def test_sampling_rate_different_from_the_config(tmp_path):
     audio = write_audio_hdf5(tmp_path / "sr_audio.hdf5", {"a.wav": sine_track(2.0, 440, sr_hz=16000)}, sr_hz=16000)
     pyjama = write_pyjama(tmp_path / "sr.pyjama", [genre_entry("a.wav", "low", "train")])
-    with pytest.raises(ds.DatasetError, match="track 'a.wav': sampling rate 16000 Hz but the config says "
-                                              "feature.sr_hz = 22050"):
+    with pytest.raises(ds.DatasetError, match="track 'a.wav': sampling rate 16000 Hz but 22050 Hz from the config's "
+                                              "feature.sr_hz; resample the audio to one rate or change the config"):
         ds.TagDataset(audio, pyjama, "train", config(), progress=False)
+
+
+@pytest.mark.parametrize("placement", ["memory", "disk", "on_the_fly"])
+def test_sampling_rate_read_from_the_audio_file_when_the_config_has_none(tmp_path, placement):
+    """The original course's feature sections have no sr_hz: it comes from the audio file."""
+    audio = write_audio_hdf5(tmp_path / "sr_audio.hdf5", {"a.wav": sine_track(2.0, 440, sr_hz=16000),
+                                                          "b.wav": sine_track(2.0, 440, sr_hz=16000)}, sr_hz=16000)
+    pyjama = write_pyjama(tmp_path / "sr.pyjama", [genre_entry(key, "low", "train") for key in ("a.wav", "b.wav")])
+    no_rate = {key: value for key, value in LMS.items() if key != "sr_hz"}
+    read = ds.TagDataset(audio, pyjama, "train", config(no_rate), feature_placement=placement,
+                         feature_cache_dir=tmp_path / "cache", progress=False)
+    assert read.feature_d.sr_hz == 16000 and "track 'a.wav'" in read.sr_hz_source
+    told = ds.TagDataset(audio, pyjama, "train", config(dict(no_rate, sr_hz=16000)), feature_placement=placement,
+                         feature_cache_dir=tmp_path / "cache", progress=False)
+    assert torch.equal(read[0]["X"], told[0]["X"])
+    mixed = write_audio_hdf5(tmp_path / "mixed_audio.hdf5", {"a.wav": sine_track(2.0, 440, sr_hz=16000)}, sr_hz=16000)
+    with h5py.File(mixed, "a") as fid:
+        fid.create_dataset("b.wav", data=sine_track(2.0, 440)).attrs["sr_hz"] = 22050
+    with pytest.raises(ds.DatasetError, match=r"track 'b.wav': sampling rate 22050 Hz but 16000 Hz from track 'a.wav' "
+                                              r"\(the config has no feature.sr_hz\)"):
+        ds.TagDataset(mixed, pyjama, "train", config(no_rate), progress=False)
 
 
 def test_nan_audio(tmp_path):
