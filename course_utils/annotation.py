@@ -205,12 +205,17 @@ def f_get_pianoroll_target(entry, annot_key, time_sec_v, fmin_hz, bins_per_semit
     return target_m, {reason: n for reason, n in left_out_d.items() if n}
 
 
-def f_get_f0_target(entry, annot_key, time_sec_v, fmin_hz, bins_per_semitone, n_bins, pyjama_annot_file="<pyjama>"):
-    """Piano roll from continuous ``f0`` annotations: shape (n_bins, T), float32.
+def f_get_f0_target(entry, annot_key, time_sec_v, fmin_hz, bins_per_semitone, n_bins, pyjama_annot_file="<pyjama>",
+                    unit="hz"):
+    """Piano roll from continuous f0 annotations: shape (n_bins, T), float32.
 
-    The field holds one value ``{'value': [f0 array of voice 1, f0 array of voice 2, ...], 'time': [...]}``
-    (Hz, 0 or negative = silent). Each frame takes the f0 of the nearest annotation time.
+    The field holds one value ``{'value': [f0 array of voice 1, f0 array of voice 2, ...], 'time': [...]}``:
+    ``unit`` 'hz' (our ``f0`` field) or 'midi' (the ``f0multi`` field of the original course's Bach10: one
+    f0 array per stem, in MIDI); 0 or negative = silent (not a pitch). Each frame takes the f0 of the
+    nearest annotation time.
     """
+    if unit not in ("hz", "midi"):
+        raise ValueError(f"unit must be 'hz' or 'midi', got {unit!r}")
     field_l = get_field(entry, annot_key, pyjama_annot_file)
     target_m = np.zeros((n_bins, len(time_sec_v)), dtype=np.float32)
     for item in field_l:
@@ -219,7 +224,10 @@ def f_get_f0_target(entry, annot_key, time_sec_v, fmin_hz, bins_per_semitone, n_
                                   "values need a 'time' array")
         annot_time_v = np.asarray(item["time"], dtype=float)
         voice_l = item["value"] if np.ndim(item["value"][0]) else [item["value"]]
-        nearest_v = np.clip(np.searchsorted(annot_time_v, time_sec_v), 0, len(annot_time_v) - 1)
+        after_v = np.clip(np.searchsorted(annot_time_v, time_sec_v), 0, len(annot_time_v) - 1)
+        before_v = np.maximum(after_v - 1, 0)
+        nearest_v = np.where(np.abs(time_sec_v - annot_time_v[before_v]) <= np.abs(annot_time_v[after_v] - time_sec_v),
+                             before_v, after_v)
         for f0_v in voice_l:
             f0_v = np.asarray(f0_v, dtype=float)
             if f0_v.shape != annot_time_v.shape:
@@ -227,6 +235,8 @@ def f_get_f0_target(entry, annot_key, time_sec_v, fmin_hz, bins_per_semitone, n_
                                       f"f0 array of {f0_v.size} values for {annot_time_v.size} times")
             frame_f0_v = f0_v[nearest_v]
             voiced_v = frame_f0_v > 0
+            if unit == "midi":
+                frame_f0_v = 440.0 * 2.0 ** ((np.where(voiced_v, frame_f0_v, 69.0) - 69.0) / 12.0)
             row_v = hz_to_bin(np.where(voiced_v, frame_f0_v, fmin_hz), fmin_hz, bins_per_semitone)
             keep_v = voiced_v & (row_v >= 0) & (row_v < n_bins)
             target_m[row_v[keep_v], np.flatnonzero(keep_v)] = 1.0

@@ -25,6 +25,7 @@ Taught in notebooks/03_dataset.ipynb.
 """
 
 import os
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -32,7 +33,7 @@ import torch
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
-from course_utils import annotation, feature, feature_cache
+from course_utils import annotation, feature, feature_cache, runtime
 from course_utils.audio_store import open_audio_file, read_audio
 from course_utils.config import as_config
 
@@ -41,6 +42,25 @@ FEATURE_PLACEMENT_L = ("memory", "disk", "on_the_fly")
 
 class DatasetError(ValueError):
     """Data that does not fit the config: names the file, the entry and what to change."""
+
+
+def dataset_files(config, data_dir):
+    """The two files of a config's ``dataset.base`` in ``data_dir``, named as the original course names them:
+    ``(<base>_audio.hdf5, <base>.pyjama)``, or ``<base>_feat.hdf5`` for ``feature.type: precomputed``.
+
+    ``base: course`` is the offline course dataset of this mode (``course-small`` in fast mode,
+    ``course-full`` otherwise; ``data.build.ensure_dataset`` builds it).
+    """
+    config = as_config(config)
+    base = config.get("dataset", {}).get("base")
+    if not base:
+        raise DatasetError("the config's dataset section has no 'base' (the name of its files, e.g. base: bach10 "
+                           "for bach10_audio.hdf5 and bach10.pyjama)")
+    if base == "course":
+        base = f"course-{runtime.dataset_preset()}"
+    kind = "feat" if config.get("feature", {}).get("type") == "precomputed" else "audio"
+    data_dir = Path(data_dir)
+    return data_dir / f"{base}_{kind}.hdf5", data_dir / f"{base}.pyjama"
 
 
 def _sections(config):
@@ -324,18 +344,29 @@ class PitchDataset(_PatchDataset):
 
     The piano roll lives on the pitch bins of the HCQT's h = 1 channel (``fmin``, ``bins_per_semitone``), so
     the model's output (B, 1, F, L) and the target have the same shape. ``config['dataset']``: ``annot_key``
-    ('pitchmidi' notes with time/duration, or 'f0' arrays) and optionally ``voice_l``: draw only the notes
-    of these voices (e.g. ``[Soprano]``: the melody of the chorales); tracks without such a note are left
-    out (counted).
+    ('pitchmidi' notes with time/duration, 'f0' arrays in Hz, or 'f0multi' arrays in MIDI) and optionally
+    ``voice_l``: draw only the notes of these voices (e.g. ``[Soprano]``: the melody of the chorales);
+    tracks without such a note are left out (counted). The original course's ``do_f0_annot`` is understood:
+    ``segment`` = notes (``annot_key`` 'pitchmidi' unless given: MAPS), ``frame`` = f0 arrays per stem in
+    MIDI (``annot_key`` 'f0multi' unless given: Bach10).
     """
 
     def prepare_labels(self, data_d):
         if self.feature_d["type"] != "hcqt":
             raise DatasetError(f"a PitchDataset needs the HCQT (feature.type: hcqt), got '{self.feature_d['type']}'")
-        self.annot_key = self.dataset_d.get("annot_key", "pitchmidi")
+        do_f0_annot = self.dataset_d.get("do_f0_annot", "segment")
+        if do_f0_annot not in ("segment", "frame"):
+            raise DatasetError(f"dataset.do_f0_annot must be 'segment' (notes: pitchmidi) or 'frame' (f0 arrays: "
+                               f"f0multi), got {do_f0_annot!r}")
+        self.annot_key = self.dataset_d.get("annot_key", "f0multi" if do_f0_annot == "frame" else "pitchmidi")
+        self.f0_unit = {"f0": "hz", "f0multi": "midi"}.get(self.annot_key)  # None: notes
+        if do_f0_annot == "frame" and self.f0_unit is None:
+            raise DatasetError(f"dataset.do_f0_annot 'frame' reads f0 arrays ('f0multi' in MIDI or 'f0' in Hz), "
+                               f"not the field '{self.annot_key}'")
         self.voice_l = self.dataset_d.get("voice_l")
-        if self.voice_l is not None and self.annot_key == "f0":
-            raise DatasetError("dataset.voice_l selects notes of 'pitchmidi'; it cannot be used with annot_key 'f0'")
+        if self.voice_l is not None and self.f0_unit is not None:
+            raise DatasetError(f"dataset.voice_l selects notes of 'pitchmidi'; it cannot be used with annot_key "
+                               f"'{self.annot_key}'")
         self.n_bins = feature.f_get_n_bins(self.feature_d)
         self.frequency_hz_v = feature.f_get_pitch_grid_hz(self.feature_d)
 
@@ -350,9 +381,10 @@ class PitchDataset(_PatchDataset):
 
     def make_target(self, entry, time_sec_v):
         grid = (self.feature_d["fmin"], self.feature_d["bins_per_semitone"], self.n_bins)
-        if self.annot_key == "f0":
+        if self.f0_unit is not None:
             return torch.from_numpy(annotation.f_get_f0_target(entry, self.annot_key, time_sec_v, *grid,
-                                                               pyjama_annot_file=self.pyjama_annot_file))
+                                                               pyjama_annot_file=self.pyjama_annot_file,
+                                                               unit=self.f0_unit))
         target_m, left_out_d = annotation.f_get_pianoroll_target(entry, self.annot_key, time_sec_v, *grid,
                                                                  pyjama_annot_file=self.pyjama_annot_file,
                                                                  voice_l=self.voice_l)

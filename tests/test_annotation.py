@@ -104,6 +104,17 @@ def test_f0_target():
         an.f_get_f0_target(entry(f0=[bad_item]), "f0", time_sec_v, 32.7, 1, 72)
 
 
+def test_f0multi_target_in_midi_at_the_nearest_time():
+    """The original course's Bach10 field: one item, time (n_time,), value (n_stem, n_time) in MIDI, 0 = silent."""
+    f0multi_item = {"time": [0.0, 0.1, 0.2, 0.3], "value": [[69, 69, 0, 0], [36, 0, 0, 45.0]]}
+    time_sec_v = np.array([0.0, 0.04, 0.06, 0.29])  # nearest annotation times: 0.0, 0.0, 0.1, 0.3
+    target_m = an.f_get_f0_target(entry(f0multi=[f0multi_item]), "f0multi", time_sec_v, 32.7, 1, 72, unit="midi")
+    assert target_m[69 - 24].tolist() == [1, 1, 1, 0] and target_m[36 - 24].tolist() == [1, 1, 0, 0]
+    assert target_m[45 - 24].tolist() == [0, 0, 0, 1] and target_m.sum() == 6, "0 is silence, not a pitch"
+    with pytest.raises(ValueError, match="unit must be 'hz' or 'midi', got 'cents'"):
+        an.f_get_f0_target(entry(f0multi=[f0multi_item]), "f0multi", time_sec_v, 32.7, 1, 72, unit="cents")
+
+
 def test_work_id():
     assert an.f_get_work_id(entry(work_id=[{"value": 17}])) == "17"
 

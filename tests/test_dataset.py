@@ -293,3 +293,36 @@ def test_renderer_l_keeps_the_tracks_of_some_renderers(toy, tmp_path):
     assert [every.renderer_of_key(key) for key in every.key_l] == ["synth", "timgm", "timgm"]
     with pytest.raises(AnnotationError, match="entry 'low0.wav' has no field 'renderer'"):
         ds.TagDataset(audio, toy[1], "train", config(renderer_l=["synth"]), progress=False)
+
+
+def test_original_bach10_schema_with_base_and_do_f0_annot_frame(tmp_path):
+    """The original course's Bach10: f0multi (per-stem MIDI arrays, 0 = silent), files named by base, no sr_hz."""
+    track_d = {f"bach{i}.wav": sine_track(2.0, 440.0) + sine_track(2.0, 110.0) for i in range(2)}
+    write_audio_hdf5(tmp_path / "bach10_audio.hdf5", track_d)
+    time_v = np.arange(0, 2.0, 0.01)
+    entry_l = [{"filepath": [{"value": key}], "split": [{"value": "train"}],
+                "f0multi": [{"time": time_v.tolist(), "value": [[69.0] * len(time_v), [45.0] * len(time_v),
+                                                                  [0.0] * len(time_v)]}]} for key in track_d]
+    write_pyjama(tmp_path / "bach10.pyjama", entry_l)
+    config = {"dataset": {"base": "bach10", "do_f0_annot": "frame"},
+              "feature": {key: value for key, value in HCQT.items() if key != "sr_hz"}}
+    audio, pyjama = ds.dataset_files(config, tmp_path)
+    assert (audio.name, pyjama.name) == ("bach10_audio.hdf5", "bach10.pyjama")
+    pitch = ds.PitchDataset(audio, pyjama, "train", config, progress=False)
+    roll_m = pitch.get_target("bach0.wav")
+    assert torch.equal(roll_m.sum(dim=1) > 0, torch.isin(torch.arange(72), torch.tensor([69 - 24, 45 - 24])))
+    assert roll_m[69 - 24].all() and roll_m[45 - 24].all(), "every frame labelled, from the nearest f0 time"
+    for bad_d, message in (({"do_f0_annot": "notes"}, "do_f0_annot must be 'segment'"),
+                           ({"do_f0_annot": "frame", "annot_key": "pitchmidi"}, "'frame' reads f0 arrays")):
+        with pytest.raises(ds.DatasetError, match=message):
+            ds.PitchDataset(audio, pyjama, "train", dict(config, dataset=dict(config["dataset"], **bad_d)),
+                            progress=False)
+
+
+def test_dataset_files_of_a_config(tmp_path):
+    assert ds.dataset_files({"dataset": {"base": "cover1000"}, "feature": {"type": "precomputed"}}, tmp_path) == (
+        tmp_path / "cover1000_feat.hdf5", tmp_path / "cover1000.pyjama")
+    assert ds.dataset_files({"dataset": {"base": "course"}, "feature": {"type": "lms"}}, tmp_path)[1].name == \
+        "course-small.pyjama"  # the test run is in fast mode
+    with pytest.raises(ds.DatasetError, match="dataset section has no 'base'"):
+        ds.dataset_files({"dataset": {}, "feature": {}}, tmp_path)
