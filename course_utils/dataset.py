@@ -78,6 +78,8 @@ def _sections(config):
 class _PatchDataset(Dataset):
     """What the three datasets share: reading, splitting, features (three placements), targets, patches."""
 
+    split_group_key = "work_id"  # the field that groups tracks for a split made here (dataset.group_key overrides)
+
     def __init__(self, hdf5_audio_file, pyjama_annot_file, split, config, feature_placement="memory",
                  feature_cache_dir=None, progress=True):
         super().__init__()
@@ -95,7 +97,7 @@ class _PatchDataset(Dataset):
         data_d = annotation.load_pyjama(pyjama_annot_file)
         self.prepare_labels(data_d)
         entry_l = annotation.f_get_split_entry_l(data_d["collection"]["entry"], split,
-                                                 group_key=self.dataset_d.get("group_key", "work_id"),
+                                                 group_key=self.dataset_d.get("group_key", self.split_group_key),
                                                  pyjama_annot_file=self.pyjama_annot_file)
         entry_l = self.select_entries(self._select_renderers(entry_l))
         if not entry_l:
@@ -408,7 +410,13 @@ class CoverDataset(_PatchDataset):
     """
 
     def prepare_labels(self, data_d):
-        self.annot_key = self.dataset_d.get("annot_key", "work_id")
+        """The work field: ``annot_key``, else ``work_id`` (ours), else ``work-id`` (the original course's
+        Cover1000 and Da-TACOS files, whose entries also carry ``performance-id``)."""
+        first_entry = data_d["collection"]["entry"][0] if data_d["collection"]["entry"] else {}
+        self.annot_key = self.dataset_d.get("annot_key",
+                                            "work-id" if "work-id" in first_entry and "work_id" not in first_entry
+                                            else "work_id")
+        self.split_group_key = self.annot_key
         self.versions_per_work = int(self.dataset_d.get("versions_per_work", 4))
 
     def select_entries(self, entry_l):

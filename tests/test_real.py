@@ -171,7 +171,8 @@ def test_unknown_real_dataset():
 
 
 def test_cover1000_style_precomputed_features(tmp_path):
-    """The original cover sets ship 12-d features per track in <name>_feat.hdf5 instead of audio."""
+    """The original cover sets ship features per track in <name>_feat.hdf5 instead of audio (Cover1000: 23 bins,
+    the 12 pitch classes wrapped to 23) and name the work 'work-id' (with a 'performance-id')."""
     rng = np.random.default_rng(0)
     feature_path = tmp_path / "cover1000_feat.hdf5"
     entry_l = []
@@ -179,14 +180,18 @@ def test_cover1000_style_precomputed_features(tmp_path):
         for work in range(3):
             for version in range(2):
                 key = f"w{work}_v{version}"
-                fid.create_dataset(key, data=rng.random((12, 100), dtype=np.float32)).attrs["hop_sec"] = 0.5
-                entry_l.append({"filepath": [{"value": key}], "work_id": [{"value": work}],
-                                "split": [{"value": "train"}]})
+                fid.create_dataset(key, data=rng.random((23, 100), dtype=np.float32)).attrs["hop_sec"] = 0.5
+                entry_l.append({"filepath": [{"value": key}], "work-id": [{"value": work}],
+                                "performance-id": [{"value": f"p{work}{version}"}], "split": [{"value": "train"}]})
     pyjama = write_pyjama(tmp_path / "cover1000.pyjama", entry_l)
     config = {"dataset": dict(real.REAL_DATASET_D["cover1000"]["dataset"], versions_per_work=2),
               "feature": {"type": "precomputed", "patch_L_frame": 32, "patch_STEP_frame": 16}}
     covers = ds.CoverDataset(feature_path, pyjama, "train", config, progress=False)
-    assert len(covers) == 3 and covers[0]["X"].shape == (2, 1, 12, 32)
+    assert len(covers) == 3 and covers[0]["X"].shape == (2, 1, 23, 32)
+    original = {"dataset": {"base": "cover1000", "versions_per_work": 2}, "feature": config["feature"]}  # no annot_key
+    assert ds.dataset_files(original, tmp_path) == (feature_path, pyjama)
+    same = ds.CoverDataset(feature_path, pyjama, "train", original, progress=False)
+    assert same.annot_key == "work-id" and [same.get_target(key) for key in same.key_l] == list("001122")
     with pytest.raises(ds.DatasetError, match="use feature_placement='memory'"):
         ds.CoverDataset(feature_path, pyjama, "train", config, feature_placement="disk", progress=False)
 

@@ -48,10 +48,10 @@ REAL_DATASET_D = {
                       "dataset": {"problem": "segment", "annot_key": "chord"},
                       "task": "chord recognition, frame by frame (TagDataset, problem segment)"},
     "cover1000": {"data": "feat", "zip_size": "101 MB",
-                  "dataset": {"problem": "cover", "annot_key": "work_id"}, "feature": {"type": "precomputed"},
+                  "dataset": {"problem": "cover", "annot_key": "work-id"}, "feature": {"type": "precomputed"},
                   "task": "cover-song identification on precomputed 12-d features (CoverDataset)"},
     "datacos-benchmark": {"data": "feat", "zip_size": "1.5 GB",
-                          "dataset": {"problem": "cover", "annot_key": "work_id"},
+                          "dataset": {"problem": "cover", "annot_key": "work-id"},
                           "feature": {"type": "precomputed"},
                           "task": "cover-song identification, Da-TACOS benchmark subset (CoverDataset)"},
 }
