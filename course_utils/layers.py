@@ -213,30 +213,44 @@ class SincNet(nn.Module):
         return F.conv1d(X, self.filters(), stride=self.stride)
 
 
+def _pair(size, name):
+    """An int or a [height, width] pair (YAML list) as a tuple of two ints."""
+    pair = (size, size) if isinstance(size, int) else tuple(size)
+    if len(pair) != 2 or not all(isinstance(value, int) and value > 0 for value in pair):
+        raise ValueError(f"{name} must be a positive int or a list of two, got {size!r}")
+    return pair
+
+
 class _TCNBlock(nn.Module):
-    def __init__(self, in_channels, out_channels, kernel_size, dilation):
+    """One residual block of a TCN: two causal dilated convolutions (weight-normalised), ReLU and dropout
+    each, plus the input (through a 1x1 convolution when the channels change), then ReLU."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, dilation, dropout):
         super().__init__()
-        self.conv_1 = nn.Conv1d(in_channels, out_channels, kernel_size, dilation=dilation, padding="same")
-        self.conv_2 = nn.Conv1d(out_channels, out_channels, kernel_size, dilation=dilation, padding="same")
-        self.norm_1, self.norm_2 = nn.BatchNorm1d(out_channels), nn.BatchNorm1d(out_channels)
+        self.causal_pad = (kernel_size - 1) * dilation  # left padding: the output at t sees only t and before
+        self.conv_1 = nn.utils.parametrizations.weight_norm(nn.Conv1d(in_channels, out_channels, kernel_size,
+                                                                      dilation=dilation))
+        self.conv_2 = nn.utils.parametrizations.weight_norm(nn.Conv1d(out_channels, out_channels, kernel_size,
+                                                                      dilation=dilation))
+        self.dropout = nn.Dropout(dropout)
         self.shortcut = nn.Conv1d(in_channels, out_channels, 1) if in_channels != out_channels else nn.Identity()
 
     def forward(self, X):
-        Y = F.relu(self.norm_1(self.conv_1(X)))
-        Y = self.norm_2(self.conv_2(Y))
+        Y = self.dropout(F.relu(self.conv_1(F.pad(X, (self.causal_pad, 0)))))
+        Y = self.dropout(F.relu(self.conv_2(F.pad(Y, (self.causal_pad, 0)))))
         return F.relu(Y + self.shortcut(X))
 
 
 class Conv1dTCN(nn.Module):
-    """Temporal convolutional network: residual blocks of dilated 1-D convolutions, dilation 1, 2, 4, ...
-
-    One block per entry of ``num_channels`` (its output channels). (B, in_channels, T) -> (B, num_channels[-1], T).
+    """Temporal convolutional network (Bai et al., 2018), as in the original course: one residual block per
+    entry of ``num_channels`` (its output channels), causal convolutions of ``kernel_size`` (2) with dilation
+    1, 2, 4, ..., weight normalisation, dropout 0.2. (B, in_channels, T) -> (B, num_channels[-1], T).
     """
 
-    def __init__(self, in_channels, num_channels, kernel_size=3):
+    def __init__(self, in_channels, num_channels, kernel_size=2, dropout=0.2):
         super().__init__()
         channel_l = [in_channels] + list(num_channels)
-        self.block_l = nn.Sequential(*[_TCNBlock(channel_l[i], channel_l[i + 1], kernel_size, 2**i)
+        self.block_l = nn.Sequential(*[_TCNBlock(channel_l[i], channel_l[i + 1], kernel_size, 2**i, dropout)
                                        for i in range(len(num_channels))])
 
     def forward(self, X):
@@ -244,22 +258,25 @@ class Conv1dTCN(nn.Module):
 
 
 class Conv2dRes(nn.Module):
-    """Residual block (He et al., 2016): conv-BN-ReLU-conv-BN plus a shortcut, then ReLU.
+    """Residual block (He et al., 2016), as in the original course: conv-BN-ReLU-conv-BN ('same' padding,
+    convolutions with bias), plus the input (through a 1x1 convolution when the channels change), then ReLU.
 
-    The shortcut is the identity when channels, size and stride are unchanged, otherwise a convolution with
-    the first one's kernel, stride and padding (so both paths always have the same shape).
-    (B, in, F, T) -> (B, out, F', T').
+    ``kernel_size``: an int or [height, width]. ``stride`` and ``padding`` are accepted as the original's
+    configs write them, and must be 1 and 'same' (the block keeps the size; the original warns and does the
+    same). (B, in, F, T) -> (B, out, F, T).
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size=3, stride=1, padding=1):
+    def __init__(self, in_channels, out_channels, kernel_size=3, stride=1, padding="same"):
         super().__init__()
-        self.conv_1 = nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=False)
+        if stride not in (1, [1, 1], (1, 1)) or padding != "same":
+            raise ValueError(f"Conv2dRes keeps the size: stride must be 1 and padding 'same', got stride {stride!r}, "
+                             f"padding {padding!r}")
+        kernel = _pair(kernel_size, "Conv2dRes kernel_size")
+        self.conv_1 = nn.Conv2d(in_channels, out_channels, kernel, padding="same")
         self.norm_1 = nn.BatchNorm2d(out_channels)
-        self.conv_2 = nn.Conv2d(out_channels, out_channels, kernel_size, padding="same", bias=False)
+        self.conv_2 = nn.Conv2d(out_channels, out_channels, kernel, padding="same")
         self.norm_2 = nn.BatchNorm2d(out_channels)
-        keeps_shape = in_channels == out_channels and stride == 1 and padding in ("same", kernel_size // 2)
-        self.shortcut = nn.Identity() if keeps_shape else nn.Conv2d(in_channels, out_channels, kernel_size,
-                                                                     stride=stride, padding=padding)
+        self.shortcut = nn.Conv2d(in_channels, out_channels, 1) if in_channels != out_channels else nn.Identity()
 
     def forward(self, X):
         Y = F.relu(self.norm_1(self.conv_1(X)))
@@ -267,38 +284,64 @@ class Conv2dRes(nn.Module):
 
 
 class Conv2dNext(nn.Module):
-    """ConvNeXt block (Liu et al., 2022): depthwise conv, LayerNorm over channels, 1x1 up (x4), GELU,
-    1x1 down, plus a shortcut (identity, or a convolution with the depthwise one's kernel, stride and
-    padding when channels or stride change).
-    (B, in, F, T) -> (B, out, F', T').
+    """ConvNeXt block (Liu et al., 2022), as in the original course: a 7x7 depthwise convolution, LayerNorm
+    over the channels at each position, a 1x1 expansion to 4x the channels, GELU, a 1x1 projection, plus the
+    input. ``kernel_size`` may be left out (7, the original's: it ignores the config's). When
+    ``out_channels`` differs from ``in_channels`` the input goes through a 1x1 convolution (the original
+    cannot add them and fails). (B, in, F, T) -> (B, out, F, T).
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size=7, stride=1, padding=3):
+    def __init__(self, in_channels, out_channels, kernel_size=7, stride=1, padding="same"):
         super().__init__()
-        self.depthwise = nn.Conv2d(in_channels, in_channels, kernel_size, stride=stride, padding=padding,
-                                   groups=in_channels)
-        self.norm = nn.GroupNorm(1, in_channels)
-        self.pointwise_up = nn.Conv2d(in_channels, 4 * in_channels, 1)
-        self.pointwise_down = nn.Conv2d(4 * in_channels, out_channels, 1)
-        self.shortcut = nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=padding) \
-            if (in_channels != out_channels or stride != 1) else nn.Identity()
+        if stride not in (1, [1, 1], (1, 1)) or padding != "same":
+            raise ValueError(f"Conv2dNext keeps the size: stride must be 1 and padding 'same', got stride {stride!r}, "
+                             f"padding {padding!r}")
+        kernel = _pair(kernel_size, "Conv2dNext kernel_size")
+        self.depthwise = nn.Conv2d(in_channels, in_channels, kernel, padding="same", groups=in_channels)
+        self.norm = nn.LayerNorm(in_channels, eps=1e-6)
+        self.pointwise_up = nn.Linear(in_channels, 4 * in_channels)
+        self.pointwise_down = nn.Linear(4 * in_channels, out_channels)
+        self.shortcut = nn.Conv2d(in_channels, out_channels, 1) if in_channels != out_channels else nn.Identity()
 
     def forward(self, X):
-        Y = self.pointwise_down(F.gelu(self.pointwise_up(self.norm(self.depthwise(X)))))
+        Y = self.norm(self.depthwise(X).permute(0, 2, 3, 1))  # (B, F, T, C): per position, over the channels
+        Y = self.pointwise_down(F.gelu(self.pointwise_up(Y))).permute(0, 3, 1, 2)
         return Y + self.shortcut(X)
 
 
 class Conv2dDS(nn.Module):
-    """Depthwise-separable convolution: a k x k depthwise conv, a 1x1 pointwise conv, BN, ReLU.
-    (B, in, F, T) -> (B, out, F', T').
+    """Depthwise-separable convolution, as in the original course: a depthwise convolution of
+    ``kernel_size`` (int or [height, width]) then a 1x1 pointwise one, no normalisation or activation (add
+    them as layers). ``padding``: as ``nn.Conv2d`` ('valid' when left out, like the original);
+    ``stride`` applies to the depthwise convolution. (B, in, F, T) -> (B, out, F', T').
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size=3, stride=1, padding=1):
+    def __init__(self, in_channels, out_channels, kernel_size=3, stride=1, padding="valid"):
         super().__init__()
         self.depthwise = nn.Conv2d(in_channels, in_channels, kernel_size, stride=stride, padding=padding,
                                    groups=in_channels)
         self.pointwise = nn.Conv2d(in_channels, out_channels, 1)
-        self.norm = nn.BatchNorm2d(out_channels)
 
     def forward(self, X):
-        return F.relu(self.norm(self.pointwise(self.depthwise(X))))
+        return self.pointwise(self.depthwise(X))
+
+
+class AbsLayer(nn.Module):
+    """The absolute value, element-wise (after a SincNet filter bank: the magnitude of each band)."""
+
+    def forward(self, X):
+        return torch.abs(X)
+
+
+class AutoPoolWeight(nn.Module):
+    """Auto-pool over time of every channel (McFee et al., 2018), as the original course's option of its
+    cover config: ``sum_t x_t * softmax_t(alpha * x_t)`` with one learned sharpness ``alpha`` (0 at the start:
+    the mean). (B, C, 1, T) -> (B, C, 1, 1).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.alpha = nn.Parameter(torch.zeros(()))
+
+    def forward(self, X):
+        return torch.sum(X * torch.softmax(self.alpha * X, dim=-1), dim=-1, keepdim=True)

@@ -37,7 +37,8 @@ TORCH_LAYER_D = {name: getattr(nn, name) for name in (
     "Linear", "Dropout", "Dropout2d", "Flatten", "Identity", "Upsample", "CircularPad2d")}
 COURSE_LAYER_D = {name: getattr(layers, name) for name in (
     "BatchNorm1dT", "Squeeze", "UnSqueeze", "Permute", "Mean", "Max", "AutoPoolWeightSplit", "SoftmaxWeight",
-    "LSTMlast", "LSTMall", "SincNet", "Conv1dTCN", "Conv2dRes", "Conv2dNext", "Conv2dDS", "DoubleChannel")}
+    "LSTMlast", "LSTMall", "SincNet", "Conv1dTCN", "Conv2dRes", "Conv2dNext", "Conv2dDS", "DoubleChannel",
+    "AbsLayer", "AutoPoolWeight")}
 ACTIVATION_D = {name: getattr(nn, name) for name in (
     "ReLU", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU", "Tanh", "Sigmoid", "Softplus", "Softmax",
     "LogSoftmax", "Identity")}

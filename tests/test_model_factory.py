@@ -55,12 +55,14 @@ LAYER_CASE_L = [
     ("SincNet", [4, 1, 4000], [["SincNet", {"in_channels": 1, "out_channels": 16, "kernel_size": 101,
                                             "stride": 10, "sr_hz": 16000}]], [4, 16, 390]),
     ("Conv1dTCN", [4, 8, 50], [["Conv1dTCN", {"in_channels": -1, "num_channels": [16, 16, 32]}]], [4, 32, 50]),
-    ("Conv2dRes", [4, 3, 10, 20], [["Conv2dRes", {"in_channels": -1, "out_channels": 8, "kernel_size": 3,
-                                                  "stride": 2, "padding": 1}]], [4, 8, 5, 10]),
-    ("Conv2dNext", [4, 8, 10, 20], [["Conv2dNext", {"in_channels": -1, "out_channels": 8, "kernel_size": 7,
-                                                    "stride": 1, "padding": 3}]], [4, 8, 10, 20]),
-    ("Conv2dDS", [4, 3, 10, 20], [["Conv2dDS", {"in_channels": -1, "out_channels": 8, "kernel_size": 3,
-                                                "stride": 1, "padding": 1}]], [4, 8, 10, 20]),
+    ("Conv2dRes", [4, 3, 10, 20], [["Conv2dRes", {"in_channels": -1, "out_channels": 8, "kernel_size": [5, 5],
+                                                  "stride": 1, "padding": "same"}]], [4, 8, 10, 20]),
+    ("Conv2dNext", [4, 8, 10, 20], [["Conv2dNext", {"in_channels": -1, "out_channels": 8, "stride": 1,
+                                                    "padding": "same"}]], [4, 8, 10, 20]),
+    ("Conv2dDS", [4, 3, 10, 20], [["Conv2dDS", {"in_channels": -1, "out_channels": 8, "kernel_size": [3, 5],
+                                                "stride": 1}]], [4, 8, 8, 16]),
+    ("AbsLayer", [4, 8, 50], [["AbsLayer", "empty"]], [4, 8, 50]),
+    ("AutoPoolWeight", [4, 6, 1, 20], [["AutoPoolWeight", "empty"]], [4, 6, 1, 1]),
 ]
 
 
@@ -83,9 +85,39 @@ def test_every_registered_type_is_tested():
                         "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "Linear", "Dropout", "Activation", "Flatten",
                         "Squeeze", "UnSqueeze", "Permute", "Mean", "Max", "AutoPoolWeightSplit", "SoftmaxWeight",
                         "LSTMlast", "LSTMall", "StoreAs", "CatWith", "DoubleChannel", "SincNet", "Conv1dTCN",
-                        "Conv2dRes", "Conv2dNext", "Conv2dDS"}
+                        "Conv2dRes", "Conv2dNext", "Conv2dDS", "AbsLayer", "AutoPoolWeight"}
     assert brief_vocabulary <= set(mf.REGISTRY)
     assert brief_vocabulary <= tested
+
+
+def _n_param(layer_l, input_dim):
+    return sum(p.numel() for p in mf.NetModel(one_sequential_model(layer_l), input_dim).parameters())
+
+
+def test_front_end_blocks_have_the_original_courses_parameters():
+    """Counted by hand from the architectures of the original course's blocks (model_module.py there)."""
+    # TCN, kernel 2, weight norm (g: one per output channel), 1x1 shortcut when the channels change
+    tcn = 2 * 4 + 4 + 4 + 4 * 4 * 2 + 4 + 4 + 4 * 1 + 4  # in 1 -> 4: conv_1 (v, b, g), conv_2, shortcut
+    assert _n_param([["Conv1dTCN", {"in_channels": -1, "num_channels": [4]}]], [2, 1, 100]) == tcn
+    # residual block: two biased convolutions + BN each, 1x1 biased shortcut
+    res = (3 * 8 * 25 + 8) + 2 * 8 + (8 * 8 * 25 + 8) + 2 * 8 + (3 * 8 + 8)
+    assert _n_param([["Conv2dRes", {"in_channels": -1, "out_channels": 8, "kernel_size": [5, 5], "stride": 1,
+                                    "padding": "same"}]], [2, 3, 10, 20]) == res
+    # ConvNeXt: 7x7 depthwise, LayerNorm over channels, 4x expansion, identity residual
+    nxt = (8 * 49 + 8) + 2 * 8 + (8 * 32 + 32) + (32 * 8 + 8)
+    assert _n_param([["Conv2dNext", {"in_channels": -1, "out_channels": 8, "stride": 1, "padding": "same"}]],
+                    [2, 8, 10, 20]) == nxt
+    # depthwise separable: depthwise + pointwise, no normalisation
+    assert _n_param([["Conv2dDS", {"in_channels": -1, "out_channels": 8, "kernel_size": 3}]],
+                    [2, 3, 10, 20]) == (3 * 9 + 3) + (3 * 8 + 8)
+    assert _n_param([["AutoPoolWeight", "empty"]], [2, 6, 1, 20]) == 1
+
+
+def test_front_end_blocks_that_keep_the_size_say_so():
+    for layer_type in ("Conv2dRes", "Conv2dNext"):
+        with pytest.raises(ValueError, match=f"{layer_type} keeps the size: stride must be 1 and padding 'same'"):
+            mf.NetModel(one_sequential_model([[layer_type, {"in_channels": -1, "out_channels": 8, "kernel_size": 3,
+                                                            "stride": 2, "padding": "same"}]]), [2, 8, 10, 20])
 
 
 def test_autopool_is_a_weighted_mean_over_time():
