@@ -38,6 +38,8 @@ def is_fast_mode():
 def get_device():
     """The best available torch device: CUDA, then Apple MPS, then CPU.
 
+    Under ``torchrun`` with several GPUs, each process gets the GPU of its ``LOCAL_RANK``.
+
     Returns
     -------
     device : torch.device
@@ -45,7 +47,7 @@ def get_device():
     import torch  # imported here: the dataset build and the split rule use this module without torch
 
     if torch.cuda.is_available():
-        return torch.device("cuda")
+        return torch.device("cuda", distributed_world()[1] % torch.cuda.device_count())
     mps = getattr(torch.backends, "mps", None)
     if mps is not None and mps.is_available():
         return torch.device("mps")
@@ -69,6 +71,41 @@ def training_seed():
         raise ValueError(f"{SEED_VARIABLE}={os.environ[SEED_VARIABLE]!r} is not a non-negative integer; "
                          "set it to 0, 1, 2, ... or unset it")
     return int(value)
+
+
+def distributed_world():
+    """(rank, local_rank, world_size) of this process, from the environment that ``torchrun`` sets:
+    (0, 0, 1) for a plain run."""
+    return tuple(int(os.environ.get(name, default)) for name, default in
+                 (("RANK", 0), ("LOCAL_RANK", 0), ("WORLD_SIZE", 1)))
+
+
+def init_distributed():
+    """Join the process group of a ``torchrun`` launch: NCCL between GPUs, gloo between CPU processes.
+
+    ``torchrun --nproc_per_node 2 my_training.py`` starts two processes; each calls this first, then trains
+    with ``train.make_loaders`` and ``train.fit`` as usual: they shard the training batches
+    (``DistributedSampler``), average the gradients (``DistributedDataParallel``) and let rank 0 alone write
+    checkpoints and progress bars. Outside torchrun it does nothing.
+
+    Returns
+    -------
+    (rank, world_size) : (0, 1) for a plain run
+    """
+    import torch
+
+    rank, _, world_size = distributed_world()
+    if world_size > 1 and not torch.distributed.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        if backend == "nccl":
+            torch.cuda.set_device(get_device())
+        torch.distributed.init_process_group(backend=backend)
+    return rank, world_size
+
+
+def is_main_process():
+    """True in a plain run and in rank 0 of a distributed one (the process that writes files and logs)."""
+    return distributed_world()[0] == 0
 
 
 def seed_everything(seed):

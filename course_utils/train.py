@@ -20,7 +20,8 @@ from pathlib import Path
 
 import torch
 import yaml
-from torch.utils.data import DataLoader
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, DistributedSampler
 from tqdm.auto import tqdm
 
 from course_utils import augment, safe_files
@@ -31,8 +32,12 @@ from course_utils.model_factory import NetModel
 # channels_last: 4-D inputs and convolutions in channels-last memory format (1.4x faster training steps of
 # the course's conv2d models on a CPU, benchmarks/bench_training.py); compile: torch.compile the training
 # steps (faster steps after a one-off compilation of 7-25 s; needs a C++ compiler; off by default).
+# mixed_precision: autocast on CUDA (bfloat16 where the GPU has it, else float16 with gradient scaling);
+# no effect on a CPU or MPS. seed: the shuffle of the training batches across the processes of a
+# distributed run (DistributedSampler).
 TRAIN_DEFAULT_D = {"batch_size": None, "learning_rate": None, "max_epoch": None, "patience": None,
-                   "valid_batch_size": 64, "channels_last": True, "compile": False}
+                   "valid_batch_size": 64, "channels_last": True, "compile": False, "mixed_precision": True,
+                   "seed": 0}
 
 
 def train_settings(config, fast_mode=False):
@@ -69,16 +74,39 @@ def make_loaders(dataset_d, config, generator=None, collate_fn=None, fast_mode=F
     train_collate_fn = augment.train_collate(config)
     if train_collate_fn is not None and collate_fn is not None:
         raise ConfigError("train.augment works with the default collate only; augment in your collate_fn instead")
-    return {split: DataLoader(ds, batch_size=settings.batch_size if split == "train" else settings.valid_batch_size,
-                              shuffle=split == "train", generator=generator if split == "train" else None,
-                              collate_fn=(train_collate_fn or collate_fn) if split == "train" else collate_fn)
-            for split, ds in dataset_d.items()}
+    loader_d = {}
+    for split, ds in dataset_d.items():
+        if split == "train":
+            batch_size, sampler = _train_batching(ds, settings)
+            loader_d[split] = DataLoader(ds, batch_size=batch_size, sampler=sampler, shuffle=sampler is None,
+                                         generator=generator if sampler is None else None,
+                                         collate_fn=train_collate_fn or collate_fn)
+        else:  # every process evaluates the whole split: the same numbers, the same early stopping everywhere
+            loader_d[split] = DataLoader(ds, batch_size=settings.valid_batch_size, collate_fn=collate_fn)
+    return loader_d
 
 
-def train_one_epoch(model, loader, loss_fn, optimizer, device, memory_format=torch.contiguous_format):
+def _train_batching(ds, settings):
+    """(batch size per process, sampler) of the training loader: (batch_size, None) in a plain run; in a
+    distributed one, each of the N processes takes batch_size / N items of every global batch."""
+    if not torch.distributed.is_available() or not torch.distributed.is_initialized():
+        return settings.batch_size, None
+    world_size = torch.distributed.get_world_size()
+    if settings.batch_size % world_size:
+        raise ConfigError(f"train.batch_size {settings.batch_size} is the global batch: it must divide among the "
+                          f"{world_size} processes")
+    return settings.batch_size // world_size, DistributedSampler(ds, num_replicas=world_size,
+                                                                 rank=torch.distributed.get_rank(), shuffle=True,
+                                                                 seed=int(settings.seed))
+
+
+def train_one_epoch(model, loader, loss_fn, optimizer, device, memory_format=torch.contiguous_format,
+                    autocast_dtype=None, scaler=None):
     """One pass over ``loader`` updating the model; returns the mean training loss (float).
 
     ``memory_format``: torch.channels_last to feed 4-D inputs in the layout of a channels-last model.
+    ``autocast_dtype``: run the forward pass in this precision on CUDA (mixed precision), None: float32;
+    ``scaler``: a ``torch.amp.GradScaler`` for float16. In a distributed run the mean is over all processes.
     """
     model.train()
     total, n_item = 0.0, 0
@@ -87,11 +115,21 @@ def train_one_epoch(model, loader, loss_fn, optimizer, device, memory_format=tor
         if X.dim() == 4:
             X = X.contiguous(memory_format=memory_format)
         optimizer.zero_grad()
-        loss = loss_fn(model(X), y)
-        loss.backward()
-        optimizer.step()
+        with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
+            loss = loss_fn(model(X), y)
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            loss.backward()
+            optimizer.step()
         total += loss.item() * len(X)
         n_item += len(X)
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        sum_v = torch.tensor([total, float(n_item)], dtype=torch.float64)
+        torch.distributed.all_reduce(sum_v)
+        total, n_item = sum_v.tolist()
     return total / n_item
 
 
@@ -145,8 +183,14 @@ def fit(model, train_loader, valid_loader, loss_fn, config, device=None, optimiz
         it chooses the best epoch instead of the validation loss
     fast_mode : bool, apply the config's ``train.fast`` overrides (the notebooks pass ``runtime.is_fast_mode()``)
 
-    Speed settings of ``config.train``: ``channels_last`` (default true) and ``compile`` (default false; if
-    torch.compile fails, e.g. without a C++ compiler, training goes on without it, with a warning).
+    Speed settings of ``config.train``: ``channels_last`` (default true), ``compile`` (default false; if
+    torch.compile fails, e.g. without a C++ compiler, training goes on without it, with a warning) and
+    ``mixed_precision`` (default true; CUDA only).
+
+    Several GPUs or machines: launch the same script with ``torchrun`` and call ``runtime.init_distributed()``
+    first. ``fit`` then trains a ``DistributedDataParallel`` copy of the model (gradients averaged over the
+    processes; ``make_loaders`` shards the training batches), every process evaluates the whole validation
+    split (so all stop at the same epoch), and rank 0 alone writes the checkpoint and shows the progress bar.
 
     Returns
     -------
@@ -155,28 +199,34 @@ def fit(model, train_loader, valid_loader, loss_fn, config, device=None, optimiz
     settings = train_settings(config, fast_mode)
     device = device if device is not None else next(model.parameters()).device
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=settings.learning_rate)
-    step_model, memory_format = _fast_training_setup(model, settings)
+    step_model, memory_format = _fast_training_setup(model, settings, device)
+    autocast_dtype, scaler = _mixed_precision(settings, device)
+    is_main = not torch.distributed.is_initialized() or torch.distributed.get_rank() == 0
     stopper = EarlyStopping(settings.patience, higher_is_better=valid_score_fn is not None)
     history = {"train_loss": [], "valid_loss": [], "valid_score": [], "best_epoch": -1}
     best_state = copy.deepcopy(model.state_dict())
-    progress = tqdm(range(settings.max_epoch), desc="epochs", unit="epoch")
+    progress = tqdm(range(settings.max_epoch), desc="epochs", unit="epoch", disable=not is_main)
     for epoch in progress:
+        if isinstance(getattr(train_loader, "sampler", None), DistributedSampler):
+            train_loader.sampler.set_epoch(epoch)  # a new shuffle each epoch, the same in every process
         try:
-            train_loss = train_one_epoch(step_model, train_loader, loss_fn, optimizer, device, memory_format)
+            train_loss = train_one_epoch(step_model, train_loader, loss_fn, optimizer, device, memory_format,
+                                         autocast_dtype, scaler)
         except Exception as error:
             if step_model is model or not type(error).__module__.startswith(("torch._dynamo", "torch._inductor")):
                 raise
             warnings.warn(f"torch.compile failed ({type(error).__name__}); training without it. Set train.compile: "
                           "false in the config to skip the attempt.", stacklevel=2)
-            step_model = model
-            train_loss = train_one_epoch(model, train_loader, loss_fn, optimizer, device, memory_format)
+            step_model = _distributed(model, device)
+            train_loss = train_one_epoch(step_model, train_loader, loss_fn, optimizer, device, memory_format,
+                                         autocast_dtype, scaler)
         history["train_loss"].append(train_loss)
         history["valid_loss"].append(evaluate_loss(model, valid_loader, loss_fn, device))
         score = valid_score_fn(model) if valid_score_fn is not None else math.nan
         history["valid_score"].append(score)
         if stopper.step(score if valid_score_fn is not None else history["valid_loss"][-1], epoch):
             best_state = copy.deepcopy(model.state_dict())
-            if checkpoint_path is not None:
+            if checkpoint_path is not None and is_main:
                 save_checkpoint(checkpoint_path, model, config)
         progress.set_postfix(train=f"{history['train_loss'][-1]:.3f}", valid=f"{history['valid_loss'][-1]:.3f}",
                              score=f"{score:.3f}", best=stopper.best_epoch)
@@ -187,17 +237,37 @@ def fit(model, train_loader, valid_loader, loss_fn, config, device=None, optimiz
     return history
 
 
-def _fast_training_setup(model, settings):
-    """(module for the training steps, memory format of their inputs) from ``channels_last`` and ``compile``.
+def _fast_training_setup(model, settings, device):
+    """(module for the training steps, memory format of their inputs) from ``channels_last``, ``compile``
+    and a distributed run (a ``DistributedDataParallel`` wrapper).
 
     Channels-last changes the layout of the model's 4-D weights in place (same values, same state_dict);
-    the compiled module shares the model's parameters, so the model itself is what is saved and evaluated.
+    the wrapped and compiled modules share the model's parameters, so the model itself is what is saved and
+    evaluated.
     """
     memory_format = torch.contiguous_format
     if settings.channels_last and len(getattr(model, "input_dim", [])) == 4:
         model.to(memory_format=torch.channels_last)
         memory_format = torch.channels_last
-    return (torch.compile(model) if settings.compile else model), memory_format
+    step_model = _distributed(model, device)
+    return (torch.compile(step_model) if settings.compile else step_model), memory_format
+
+
+def _distributed(model, device):
+    """The model wrapped in ``DistributedDataParallel`` in a distributed run (the model itself otherwise)."""
+    if not torch.distributed.is_available() or not torch.distributed.is_initialized():
+        return model
+    return DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
+
+
+def _mixed_precision(settings, device):
+    """(autocast dtype, GradScaler) for ``mixed_precision`` on CUDA: bfloat16 where supported (no scaler
+    needed), else float16 with a scaler; (None, None) on a CPU or MPS, or when switched off."""
+    if not settings.mixed_precision or device.type != "cuda":
+        return None, None
+    if torch.cuda.is_bf16_supported():
+        return torch.bfloat16, None
+    return torch.float16, torch.amp.GradScaler("cuda")
 
 
 @torch.no_grad()
