@@ -108,22 +108,29 @@ class DoubleChannel(nn.Module):
 # --- attention pooling over time ------------------------------------------------------------------
 
 
+SHARPNESS_L = ("shared", "per_output")
+
+
 class AutoPoolWeightSplit(nn.Module):
     """Auto-pool over time (McFee et al., 2018) with values and weights from one tensor.
 
     Input (B, C, 1, T): channels [0, C/2) are the values v, channels [C/2, C) the weights w. For each of
-    the C/2 outputs, ``sum_t v_t * softmax_t(alpha * w_t)`` with a learned sharpness ``alpha`` per output
-    (alpha = 0: mean over time, large alpha: max over time). Output (B, C/2, 1, 1).
+    the C/2 outputs, ``sum_t v_t * softmax_t(alpha * w_t)`` with a learned sharpness ``alpha`` (alpha = 0:
+    mean over time, large alpha: max over time). Output (B, C/2, 1, 1).
+
+    ``sharpness``: 'shared' (default, as in the original course: one alpha for all outputs, starting at 0,
+    the mean) or 'per_output' (one alpha per output, starting at 1: the course's own models,
+    ``[AutoPoolWeightSplit, {sharpness: per_output}]``).
     """
 
-    learn_sharpness = True
-
-    def __init__(self, n_channels):
+    def __init__(self, n_channels, sharpness="shared"):
         super().__init__()
         if n_channels % 2:
             raise ValueError(f"{type(self).__name__} needs an even number of channels (values + weights), "
                              f"got {n_channels}")
-        self.alpha = nn.Parameter(torch.ones(1, n_channels // 2, 1, 1), requires_grad=self.learn_sharpness)
+        if sharpness not in SHARPNESS_L:
+            raise ValueError(f"sharpness must be one of {', '.join(SHARPNESS_L)}, got {sharpness!r}")
+        self.alpha = nn.Parameter(torch.zeros(()) if sharpness == "shared" else torch.ones(1, n_channels // 2, 1, 1))
 
     def forward(self, X):
         value_4m, weight_4m = torch.chunk(X, 2, dim=1)
@@ -131,10 +138,17 @@ class AutoPoolWeightSplit(nn.Module):
         return torch.sum(value_4m * attention_4m, dim=-1, keepdim=True)
 
 
-class SoftmaxWeight(AutoPoolWeightSplit):
-    """Like ``AutoPoolWeightSplit`` with a plain softmax over time (sharpness fixed to 1)."""
+class SoftmaxWeight(nn.Module):
+    """Like ``AutoPoolWeightSplit`` with a plain softmax over time (no parameter)."""
 
-    learn_sharpness = False
+    def __init__(self, n_channels):
+        super().__init__()
+        if n_channels % 2:
+            raise ValueError(f"SoftmaxWeight needs an even number of channels (values + weights), got {n_channels}")
+
+    def forward(self, X):
+        value_4m, weight_4m = torch.chunk(X, 2, dim=1)
+        return torch.sum(value_4m * torch.softmax(weight_4m, dim=-1), dim=-1, keepdim=True)
 
 
 # --- recurrent layers ---------------------------------------------------------------------------

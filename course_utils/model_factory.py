@@ -53,9 +53,10 @@ INFERABLE_D = {
     "normalized_shape": lambda X, layer_type: list(X.shape[1:]),
     "input_size": lambda X, layer_type: X.shape[-1],
 }
-# Layers whose parameters are entirely inferred (YAML params: empty).
+# Layers whose size is inferred (YAML params: empty, or only the options listed here).
 _AUTO_PARAM_D = {"AutoPoolWeightSplit": lambda X: {"n_channels": X.shape[1]},
                  "SoftmaxWeight": lambda X: {"n_channels": X.shape[1]}}
+_AUTO_OPTION_D = {"AutoPoolWeightSplit": ("sharpness",), "SoftmaxWeight": ()}
 
 
 class _KeyLayer(nn.Module):
@@ -165,10 +166,12 @@ def build_layer(spec, X, path="layer"):
     layer_class = TORCH_LAYER_D.get(layer_type) or COURSE_LAYER_D[layer_type]
     params = dict(params)
     if layer_type in _AUTO_PARAM_D:
-        if params:
-            raise ConfigError(f"{path}: {layer_type} takes no parameters (its size is inferred); use "
-                              f"[{layer_type}, empty]")
-        params = _AUTO_PARAM_D[layer_type](X)
+        extra_l = sorted(set(params) - set(_AUTO_OPTION_D[layer_type]))
+        if extra_l:
+            option_l = _AUTO_OPTION_D[layer_type]
+            raise ConfigError(f"{path}: {layer_type} infers its size: use [{layer_type}, empty]"
+                              + (f" or give only {', '.join(option_l)}" if option_l else "") + f"; got {extra_l}")
+        params = {**_AUTO_PARAM_D[layer_type](X), **params}
     _check_param_names(layer_class, params, layer_type, path)
     _check_integer_params(params, layer_type, path)
     params = _resolve_inferred(params, X, layer_type, path)

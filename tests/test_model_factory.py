@@ -125,6 +125,24 @@ def test_autopool_is_a_weighted_mean_over_time():
     value_v = torch.tensor([1.0, 2.0, 3.0])
     X = torch.stack([value_v, torch.zeros(3)]).reshape(1, 2, 1, 3)  # equal weights -> plain mean
     assert model(X).item() == pytest.approx(2.0)
+    X = torch.stack([value_v, torch.tensor([0.0, 0.0, 50.0])]).reshape(1, 2, 1, 3)
+    assert model(X).item() == pytest.approx(2.0), "shared sharpness starts at 0: the mean, whatever the weights"
+
+
+def test_autopool_sharpness_shared_as_the_original_or_per_output():
+    """The original course's AutoPoolWeightSplit has one sharpness (a scalar); the course's models one per output."""
+    assert _n_param([["AutoPoolWeightSplit", "empty"]], [2, 10, 1, 20]) == 1
+    assert _n_param([["AutoPoolWeightSplit", {"sharpness": "per_output"}]], [2, 10, 1, 20]) == 5
+    assert _n_param([["SoftmaxWeight", "empty"]], [2, 10, 1, 20]) == 0
+    with pytest.raises(mf.ConfigError, match="sharpness must be one of shared, per_output, got 'each'"):
+        mf.NetModel(one_sequential_model([["AutoPoolWeightSplit", {"sharpness": "each"}]]), [2, 10, 1, 20])
+
+
+def test_the_original_tcn_config_has_the_original_parameter_count():
+    """config_autotagging.yaml of the original course, variant D1 I2 C4 (waveform, TCN): 219,963 parameters there."""
+    model = mf.NetModel(load_config(ROOT / "tests" / "original_autotagging_D1-I2-C4.yaml"), [2, 1, 3200])
+    assert model.output_dim == [2, 10]
+    assert sum(p.numel() for p in model.parameters()) == 219_963
 
 
 def test_the_seed_unet_builds_unchanged_and_keeps_the_input_size():
@@ -248,7 +266,10 @@ def test_catwith_of_incompatible_sizes_says_which():
     (one_sequential_model([["Conv2d", {}, "extra"]]), r"a layer is written \[Type, params\]"),
     (one_sequential_model([["Linear", 3]]), "must be a mapping"),
     (one_sequential_model([["StoreAs", {}]]), "takes a key name"),
-    (one_sequential_model([["AutoPoolWeightSplit", {"n_channels": 4}]]), "takes no parameters"),
+    (one_sequential_model([["AutoPoolWeightSplit", {"n_channels": 4}]]),
+     r"infers its size: use \[AutoPoolWeightSplit, empty\] or give only sharpness; got \['n_channels'\]"),
+    (one_sequential_model([["SoftmaxWeight", {"sharpness": "shared"}]]),
+     r"infers its size: use \[SoftmaxWeight, empty\]; got"),
 ])
 def test_malformed_structure(config, message):
     with pytest.raises(mf.ConfigError, match=message):
