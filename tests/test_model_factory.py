@@ -140,7 +140,7 @@ def test_autopool_sharpness_shared_as_the_original_or_per_output():
 
 def test_the_original_tcn_config_has_the_original_parameter_count():
     """config_autotagging.yaml of the original course, variant D1 I2 C4 (waveform, TCN): 219,963 parameters there."""
-    model = mf.NetModel(load_config(ROOT / "tests" / "original_autotagging_D1-I2-C4.yaml"), [2, 1, 3200])
+    model = mf.NetModel(load_config(ROOT / "configs" / "original" / "autotagging_D1-I2-C4.yaml"), [2, 1, 3200])
     assert model.output_dim == [2, 10]
     assert sum(p.numel() for p in model.parameters()) == 219_963
 
