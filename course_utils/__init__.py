@@ -22,6 +22,7 @@ Modules, one concept each, with the notebook that teaches each:
 - ``train``: ``fit`` (early stopping, checkpoints), ``make_loaders``, ``predict_track``, checkpoints.
   05_training_tagging.
 - ``augment``: training-time augmentation of feature batches (``RandomEQ``). 05_training_tagging.
+- ``train_original``: a config of the original course trained on its real dataset (command line). README.
 - ``metrics``: triplet loss, ranking metrics (MAP, MR1, ...), multi-pitch scores with mir_eval.
   06_training_multipitch, 07_training_covers.
 """
