@@ -76,20 +76,20 @@ def loss_of(config, task):
 
 
 def test_scores(model, config, task, test_ds):
-    """The task's standard metrics on the test split: per track for tags and covers, per frame for pitch."""
+    """The task's standard metrics on the test split: per track for tags and covers, mir_eval multi-pitch per track for pitch."""
     if task == "cover":
         embedding_m = torch.stack([train.predict_track(model, test_ds.get_track(key)[0]) for key in test_ds.key_l])
         work_v = np.array([test_ds.get_target(key) for key in test_ds.key_l])
         return {name: value for name, value in metrics.ranking_metrics(
             metrics.pairwise_distances(embedding_m).numpy(), work_v).items() if name in ("MAP", "MR1", "P@1")}
-    if task == "pitch":
-        tp = fp = fn = 0
-        for key in test_ds.key_l:
-            estimate_m = torch.sigmoid(train.predict_track(model, test_ds.get_track(key)[0]))[0].numpy() > 0.5
-            reference_m = test_ds.get_target(key).numpy() > 0
-            tp, fp, fn = tp + np.sum(estimate_m & reference_m), fp + np.sum(estimate_m & ~reference_m), \
-                fn + np.sum(~estimate_m & reference_m)
-        return {"frame accuracy TP/(TP+FP+FN) at 0.5": float(tp / max(1, tp + fp + fn))}
+    if task == "pitch":  # mir_eval on whole tracks, as notebook 06 (threshold 0.5), averaged over tracks
+        frequency_hz_v = feature.f_get_pitch_grid_hz(config.feature)
+        score_l = [metrics.multipitch_scores(test_ds.get_target(key).numpy(),
+                                             torch.sigmoid(train.predict_track(model, test_ds.get_track(key)[0]))[0]
+                                             .numpy() > 0.5, test_ds.time_sec_v(key), frequency_hz_v)
+                   for key in test_ds.key_l]
+        return {name: float(np.mean([score_d[name] for score_d in score_l]))
+                for name in ("Precision", "Recall", "Accuracy")}
     problem = config.dataset.problem
     activation = (lambda z: torch.softmax(z, dim=1)) if problem == "multiclass" else torch.sigmoid
     prob_m = np.array([activation(train.predict_track(model, test_ds.get_track(key)[0], test_ds.track_patches(key)))
