@@ -76,7 +76,7 @@ def loss_of(config, task):
 
 
 def test_scores(model, config, task, test_ds):
-    """The task's standard metrics on the test split: per track for tags and covers, mir_eval multi-pitch per track for pitch."""
+    """The task's standard metrics on the test split: per track for tags, covers and (mir_eval) pitch."""
     if task == "cover":
         embedding_m = torch.stack([train.predict_track(model, test_ds.get_track(key)[0]) for key in test_ds.key_l])
         work_v = np.array([test_ds.get_target(key) for key in test_ds.key_l])
