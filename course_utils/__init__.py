@@ -25,6 +25,10 @@ Modules, one concept each, with the notebook that teaches each:
 - ``train_original``: a config of the original course trained on its real dataset (command line). README.
 - ``metrics``: triplet loss, ranking metrics (MAP, MR1, ...), multi-pitch scores with mir_eval.
   06_training_multipitch, 07_training_covers.
+- ``exercises``: the checkers of the notebooks' exercises (``check('02.1', answer)``), offline, in seconds;
+  solutions in ``solutions/``. Every notebook.
+- ``references``: the bibliography (``docs/bibliography.yaml``) and the glossary (``docs/glossary.md``) behind
+  every notebook's "Further reading" and glossary links.
 """
 
 __version__ = "0.1.0"

@@ -463,3 +463,25 @@ def cover_collate(item_l):
     """
     return {"X": torch.cat([item["X"] for item in item_l]), "y": torch.cat([item["y"] for item in item_l]),
             "key": [key for item in item_l for key in item["key"]]}
+
+
+def track_collate(item_l):
+    """Batch of whole tracks of different lengths (idx = a track): each ``X`` (..., T_i) is zero-padded at the end
+    of its time axis to the longest, T_max.
+
+    Returns ``{'X': (B, ..., T_max), 'n_frames': int64 (B,) the true lengths, 'y': the targets stacked (a target
+    with the time axis of its X, e.g. a piano roll (1, F, T_i), is padded the same way), 'key': list}``.
+    A model that pools over time should ignore the padded frames (``n_frames`` says which they are).
+    """
+    n_frame_l = [item["X"].shape[-1] for item in item_l]
+    n_max = max(n_frame_l)
+
+    def padded(tensor, n_frames):
+        return torch.nn.functional.pad(tensor, (0, n_max - n_frames))
+
+    y_l = [item["y"] for item in item_l]
+    if all(y.ndim >= 1 and y.shape[-1] == n for y, n in zip(y_l, n_frame_l, strict=True)) and len(set(n_frame_l)) > 1:
+        y_l = [padded(y, n) for y, n in zip(y_l, n_frame_l, strict=True)]
+    return {"X": torch.stack([padded(item["X"], n) for item, n in zip(item_l, n_frame_l, strict=True)]),
+            "n_frames": torch.tensor(n_frame_l, dtype=torch.int64), "y": torch.stack(y_l),
+            "key": [item.get("key") for item in item_l]}

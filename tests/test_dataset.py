@@ -326,3 +326,16 @@ def test_dataset_files_of_a_config(tmp_path):
         "course-small.pyjama"  # the test run is in fast mode
     with pytest.raises(ds.DatasetError, match="dataset section has no 'base'"):
         ds.dataset_files({"dataset": {}, "feature": {}}, tmp_path)
+
+
+def test_track_collate_pads_whole_tracks_to_the_longest_and_keeps_their_lengths():
+    item_l = [{"X": torch.ones(2, 3, n_frames), "y": torch.tensor(label), "key": f"t{n_frames}"}
+              for n_frames, label in ((4, 0), (6, 1))]
+    batch = ds.track_collate(item_l)
+    assert batch["X"].shape == (2, 2, 3, 6) and batch["n_frames"].tolist() == [4, 6]
+    assert batch["X"][0, ..., :4].eq(1).all() and batch["X"][0, ..., 4:].eq(0).all()
+    assert batch["y"].tolist() == [0, 1] and batch["key"] == ["t4", "t6"]
+    # a target with the time axis of its X (a piano roll) is padded the same way
+    roll_l = [{"X": torch.ones(6, 72, n), "y": torch.ones(1, 72, n)} for n in (5, 8)]
+    roll_batch = ds.track_collate(roll_l)
+    assert roll_batch["y"].shape == (2, 1, 72, 8) and roll_batch["y"][0, ..., 5:].eq(0).all()

@@ -1,0 +1,197 @@
+"""The exercises: every solution passes its checker, every untouched stub of the notebooks is reported as not
+done, and wrong answers get specific feedback (never a bare traceback)."""
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils import exercises, metrics
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK_L = sorted((ROOT / "notebooks").glob("*.ipynb"))
+EXERCISE_HEAD = re.compile(r"^# Exercise (\d\d\.\d+): ")
+
+
+def _cells(notebook_path):
+    return json.loads(notebook_path.read_text(encoding="utf-8"))["cells"]
+
+
+def _exercise_cells():
+    """exercise id -> (notebook, cell index, source) for every cell tagged 'exercise'."""
+    found_d = {}
+    for notebook_path in NOTEBOOK_L:
+        for index, cell in enumerate(_cells(notebook_path)):
+            if "exercise" in cell.get("metadata", {}).get("tags", []):
+                source = "".join(cell["source"])
+                match = EXERCISE_HEAD.match(source)
+                assert match, f"{notebook_path.name} cell {index}: an exercise cell starts with '# Exercise NN.k: title'"
+                assert match.group(1) not in found_d, f"exercise {match.group(1)} appears twice"
+                found_d[match.group(1)] = (notebook_path, index, source)
+    return found_d
+
+
+def _solution(exercise_id):
+    exercise = exercises.EXERCISE_D[exercise_id]
+    spec = importlib.util.spec_from_file_location(f"solution_{exercise.notebook}", exercises.solution_path(exercise_id))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, exercise.name)
+
+
+def _stub(exercise_id):
+    _, _, source = _exercise_cells()[exercise_id]
+    namespace = {}
+    exec(compile(source, f"<stub {exercise_id}>", "exec"), namespace)
+    return namespace[exercises.EXERCISE_D[exercise_id].name]
+
+
+@pytest.mark.parametrize("exercise_id", sorted(exercises.EXERCISE_D))
+def test_every_solution_passes_its_checker(exercise_id):
+    result = exercises.evaluate(exercise_id, _solution(exercise_id))
+    assert result.status == "passed", result.message
+    assert result.message.startswith(f"Exercise {exercise_id} (")
+
+
+@pytest.mark.parametrize("exercise_id", sorted(exercises.EXERCISE_D))
+def test_every_untouched_stub_of_the_notebooks_is_reported_not_done_with_help(exercise_id):
+    result = exercises.evaluate(exercise_id, _stub(exercise_id))
+    exercise = exercises.EXERCISE_D[exercise_id]
+    assert result.status == "not done", result.message
+    assert exercise.task in result.message and f"Hint: {exercise.hint}" in result.message
+    assert f"exercises.show_solution('{exercise_id}')" in result.message
+    assert "Traceback" not in result.message
+
+
+def test_the_notebooks_hold_every_exercise_two_or_more_per_notebook_fourteen_or_more_in_all():
+    found_d = _exercise_cells()
+    assert set(found_d) == set(exercises.EXERCISE_D)
+    assert len(found_d) >= 14
+    for notebook_path in NOTEBOOK_L:
+        in_notebook_l = [eid for eid, (path, _, _) in found_d.items() if path == notebook_path]
+        assert len(in_notebook_l) >= 2, f"{notebook_path.name} has {len(in_notebook_l)} exercise(s)"
+        assert all(exercises.EXERCISE_D[eid].notebook == notebook_path.stem for eid in in_notebook_l)
+
+
+@pytest.mark.parametrize("exercise_id", sorted(exercises.EXERCISE_D))
+def test_each_exercise_cell_is_followed_by_its_check(exercise_id):
+    notebook_path, index, _ = _exercise_cells()[exercise_id]
+    next_source = "".join(_cells(notebook_path)[index + 1]["source"])
+    assert next_source.startswith(f'exercises.check("{exercise_id}", {exercises.EXERCISE_D[exercise_id].name})')
+
+
+# --- wrong answers: what is wrong, on which input, and a hint
+
+
+def _status_and_message(exercise_id, answer):
+    result = exercises.evaluate(exercise_id, answer)
+    assert "Traceback" not in result.message
+    return result.status, result.message
+
+
+@pytest.mark.parametrize("exercise_id, answer, expected_l", [
+    ("01.1", lambda entry_l, key: {e[key][0]["value"]: 1 for e in entry_l if key in e}, ["your labels are ['piano', 'violin'], expected ['cello', 'piano', 'violin']"]),
+    ("01.2", lambda entry, t: sorted(n["value"] for n in entry["pitchmidi"] if n["time"] <= t <= n["time"] + n["duration"]),
+     ["at 1.0 s you gave [60, 64, 67], expected [64, 67]"]),
+    ("02.1", lambda a, L, S: np.stack([a[i * S:i * S + L] for i in range(1 + (len(a) - L) // S)]).T,
+     ["one row per frame (transpose)"]),
+    ("02.2", lambda n, L, S: [(s, s + L) for s in range(0, n - L + 1, S)], ["are in no patch: add the last patch (7, 11)"]),
+    ("03.2", lambda entry, key, label_l: np.array([float(lab in [i["value"] for i in entry[key]]) for lab in label_l]),
+     ["the dtype is float64; the loss needs float32"]),
+    ("04.1", "feature: {type: hcqt, h_l: [1, 2]}\nmodel: {block_l: []}", ["h_l [1, 2]"]),
+    ("04.2", lambda i, o, k, bias=True: o * i * (k * k if isinstance(k, int) else k[0] * k[1]),
+     ["biases (one per output channel) are missing"]),
+    ("05.1", lambda t, p: float(np.mean(t == p)), ["the accuracy (each item counts once)"]),
+    ("05.2", lambda loss_l, patience: (int(np.argmin(loss_l)), None), ["expected (1, 4)"]),
+    ("06.1", lambda r, e: np.sum((r > 0) & (e > 0)) / np.sum(e > 0), ["the precision"]),
+    ("07.1", lambda d_ap, d_an_v: int(np.argmin(d_an_v)), ["the hardest negative"]),
+    ("07.2", lambda d, w: 1.0, ["expected"]),
+])
+def test_a_wrong_answer_gets_specific_feedback(exercise_id, answer, expected_l):
+    status, message = _status_and_message(exercise_id, answer)
+    assert status == "not yet", message
+    assert "Hint:" in message
+    for expected in expected_l:
+        assert expected in message, message
+
+
+def test_getitem_that_slices_the_wrong_axis_is_told_which_axis():
+    class PatchItems(torch.utils.data.Dataset):
+        def __init__(self, X_d, y_d, patch_l):
+            self.X_d, self.y_d, self.patch_l = X_d, y_d, patch_l
+
+        def __len__(self):
+            return len(self.patch_l)
+
+        def __getitem__(self, idx):
+            patch = self.patch_l[idx]
+            return {"X": self.X_d[patch["audiofile"]][:, patch["start_frame"]:patch["end_frame"]],
+                    "y": self.y_d[patch["audiofile"]]}
+
+    status, message = _status_and_message("03.1", PatchItems)
+    assert status == "not yet" and "slice the last (time) axis" in message
+
+
+def test_an_error_raised_by_the_answer_names_its_line_in_the_cell():
+    def frame_signal(audio_v, L_n, STEP_n):
+        return audio_v[L_n, STEP_n]  # an IndexError on a 1-D array
+
+    status, message = _status_and_message("02.1", frame_signal)
+    assert status == "not yet"
+    assert "your code raised IndexError" in message and "return audio_v[L_n, STEP_n]" in message
+
+
+def test_a_function_without_return_is_told_so():
+    def count_labels(entry_l, annot_key):
+        {}  # noqa: B018 - the student forgot the return
+
+    status, message = _status_and_message("01.1", count_labels)
+    assert status == "not yet" and "forget the `return`" in message
+
+
+def test_an_empty_yaml_text_is_not_done_and_a_broken_one_is_reported():
+    assert exercises.evaluate("04.1", "# only a comment\n").status == "not done"
+    status, message = _status_and_message("04.1", "feature: [unclosed")
+    assert status == "not yet" and "not valid YAML" in message
+
+
+def test_the_accuracy_checker_is_mir_evals_accuracy():
+    """mir_eval's multipitch Accuracy, given as the answer, passes the checker: the exercise asks for that number."""
+    def mir_eval_accuracy(reference_m, estimated_m):
+        frequency_hz_v = 440.0 * 2 ** ((np.arange(reference_m.shape[0]) + 48 - 69) / 12)
+        time_sec_v = np.arange(reference_m.shape[1]) * 0.01
+        return metrics.multipitch_scores(reference_m, estimated_m, time_sec_v, frequency_hz_v)["Accuracy"]
+
+    assert exercises.evaluate("06.1", mir_eval_accuracy).passed
+
+
+def test_the_semi_hard_rule_of_the_exercise_is_triplet_losss_rule():
+    """A batch of 2 versions of one work and 4 other works: TripletLoss's loss equals the loss of the negatives that
+    the exercise's solution (which passes the checker) picks for each (anchor, positive) pair."""
+    semi_hard_negative, margin = _solution("07.1"), 0.3
+    for seed in range(5):
+        embedding_m = torch.nn.functional.normalize(torch.randn(6, 3, generator=torch.Generator().manual_seed(seed)), dim=1)
+        label_v = torch.tensor([0, 0, 1, 2, 3, 4])
+        distance_m = metrics.pairwise_distances(embedding_m).numpy()
+        loss_l = []
+        for anchor, positive in ((0, 1), (1, 0)):
+            d_an_v = distance_m[anchor, 2:]
+            negative = semi_hard_negative(distance_m[anchor, positive], d_an_v)
+            loss_l.append(max(0.0, distance_m[anchor, positive] - d_an_v[negative] + margin))
+        loss = metrics.TripletLoss(margin=margin, mining="semihard")(embedding_m, label_v).item()
+        assert np.isclose(loss, np.mean(loss_l), atol=1e-5), seed
+
+
+def test_show_solution_prints_the_solutions_source(capsys):
+    exercises.show_solution("07.1")
+    printed = capsys.readouterr().out
+    assert "solutions/07_training_covers.py" in printed and "def semi_hard_negative(d_ap, d_an_v):" in printed
+
+
+def test_an_unknown_exercise_is_a_key_error_listing_the_exercises():
+    with pytest.raises(KeyError, match="01.1"):
+        exercises.evaluate("99.9", None)
