@@ -29,7 +29,7 @@ def _exercise_cells():
             if "exercise" in cell.get("metadata", {}).get("tags", []):
                 source = "".join(cell["source"])
                 match = EXERCISE_HEAD.match(source)
-                assert match, f"{notebook_path.name} cell {index}: an exercise cell starts with '# Exercise NN.k: title'"
+                assert match, f"{notebook_path.name} cell {index}: start an exercise cell with '# Exercise NN.k: title'"
                 assert match.group(1) not in found_d, f"exercise {match.group(1)} appears twice"
                 found_d[match.group(1)] = (notebook_path, index, source)
     return found_d
@@ -94,12 +94,15 @@ def _status_and_message(exercise_id, answer):
 
 
 @pytest.mark.parametrize("exercise_id, answer, expected_l", [
-    ("01.1", lambda entry_l, key: {e[key][0]["value"]: 1 for e in entry_l if key in e}, ["your labels are ['piano', 'violin'], expected ['cello', 'piano', 'violin']"]),
-    ("01.2", lambda entry, t: sorted(n["value"] for n in entry["pitchmidi"] if n["time"] <= t <= n["time"] + n["duration"]),
+    ("01.1", lambda entry_l, key: {e[key][0]["value"]: 1 for e in entry_l if key in e},
+     ["your labels are ['piano', 'violin'], expected ['cello', 'piano', 'violin']"]),
+    ("01.2", lambda entry, t: sorted(n["value"] for n in entry["pitchmidi"]
+                                     if n["time"] <= t <= n["time"] + n["duration"]),
      ["at 1.0 s you gave [60, 64, 67], expected [64, 67]"]),
     ("02.1", lambda a, L, S: np.stack([a[i * S:i * S + L] for i in range(1 + (len(a) - L) // S)]).T,
      ["one row per frame (transpose)"]),
-    ("02.2", lambda n, L, S: [(s, s + L) for s in range(0, n - L + 1, S)], ["are in no patch: add the last patch (7, 11)"]),
+    ("02.2", lambda n, L, S: [(s, s + L) for s in range(0, n - L + 1, S)],
+     ["are in no patch: add the last patch (7, 11)"]),
     ("03.2", lambda entry, key, label_l: np.array([float(lab in [i["value"] for i in entry[key]]) for lab in label_l]),
      ["the dtype is float64; the loss needs float32"]),
     ("04.1", "feature: {type: hcqt, h_l: [1, 2]}\nmodel: {block_l: []}", ["h_l [1, 2]"]),
@@ -174,7 +177,8 @@ def test_the_semi_hard_rule_of_the_exercise_is_triplet_losss_rule():
     the exercise's solution (which passes the checker) picks for each (anchor, positive) pair."""
     semi_hard_negative, margin = _solution("07.1"), 0.3
     for seed in range(5):
-        embedding_m = torch.nn.functional.normalize(torch.randn(6, 3, generator=torch.Generator().manual_seed(seed)), dim=1)
+        generator = torch.Generator().manual_seed(seed)
+        embedding_m = torch.nn.functional.normalize(torch.randn(6, 3, generator=generator), dim=1)
         label_v = torch.tensor([0, 0, 1, 2, 3, 4])
         distance_m = metrics.pairwise_distances(embedding_m).numpy()
         loss_l = []
