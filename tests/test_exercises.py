@@ -199,3 +199,32 @@ def test_show_solution_prints_the_solutions_source(capsys):
 def test_an_unknown_exercise_is_a_key_error_listing_the_exercises():
     with pytest.raises(KeyError, match="01.1"):
         exercises.evaluate("99.9", None)
+
+
+def _notebooks_whose_checks_use_the_answer():
+    """Notebooks where a check cell goes on to use a passed answer on the course data (more than the check line)."""
+    found_s = set()
+    for notebook_path, index, _ in _exercise_cells().values():
+        if len("".join(_cells(notebook_path)[index + 1]["source"]).strip().splitlines()) > 1:
+            found_s.add(notebook_path)
+    return sorted(found_s)
+
+
+@pytest.mark.parametrize("notebook_path", _notebooks_whose_checks_use_the_answer(), ids=lambda path: path.stem)
+def test_a_notebook_with_its_exercises_solved_runs_and_every_check_passes(notebook_path):
+    """The branch that runs a passed answer on the course data is code too: run the notebook (fast mode) with the
+    solutions in its exercise cells."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(notebook_path, as_version=4)
+    check_index_l = []
+    for index, cell in enumerate(notebook.cells):
+        match = EXERCISE_HEAD.match(cell.source) if "exercise" in cell.metadata.get("tags", []) else None
+        if match:
+            cell.source = exercises.solution_source(match.group(1))
+            check_index_l.append(index + 1)
+    NotebookClient(notebook, timeout=600, resources={"metadata": {"path": str(notebook_path.parent)}}).execute()
+    for index in check_index_l:
+        printed = "".join(output.get("text", "") for output in notebook.cells[index].outputs)
+        assert " passed: " in printed, f"{notebook_path.name} cell {index}: {printed}"
