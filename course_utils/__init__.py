@@ -29,6 +29,8 @@ Modules, one concept each, with the notebook that teaches each:
   solutions in ``solutions/``. Every notebook.
 - ``references``: the bibliography (``docs/bibliography.yaml``) and the glossary (``docs/glossary.md``) behind
   every notebook's "Further reading" and glossary links.
+- ``website``: the course as a website (Sphinx + myst-nb): executed notebooks, landing page, Colab and Binder
+  links, the notebooks' Colab cell. README ("The course as a website").
 """
 
 __version__ = "0.1.0"

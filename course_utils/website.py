@@ -1,0 +1,416 @@
+"""The course as a website: executed notebooks (text, code, printouts, figures, audio), a landing page, the
+glossary and the bibliography, built by Sphinx with ``myst-nb`` (``pip install -e ".[site]"``).
+
+    .venv/bin/python -m course_utils.website                         # executes every notebook in fast mode
+    .venv/bin/python -m course_utils.website --mode default          # the default mode (about 15 min on 2 cores)
+    .venv/bin/python -m course_utils.website --executed data/executed  # notebooks executed by benchmarks/results.py
+
+The site goes to ``_site/html`` (open ``_site/html/index.html``). The build stages a copy of the repository's
+layout in ``_site/source`` (``index.md``, ``notebooks/*.ipynb`` executed, ``docs/glossary.md``,
+``docs/bibliography.md``) so that the notebooks' relative links work unchanged, and runs
+``sphinx-build -W`` on it with ``docs/conf.py``: a broken internal link or an unreadable notebook stops the
+build with Sphinx's message.
+
+Every page of a notebook gets its launch links: "Open in Colab" (the notebook's first code cell installs the
+course there, :func:`colab_cell_source`) and Binder (which builds from ``environment.yml``).
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from course_utils import references, runtime
+
+REPOSITORY_URL = "https://github.com/mir-course/deep-learning-music-audio"  # where the course is published
+BRANCH = "main"
+COLAB_CLONE_NAME = "mir-course"  # the folder the Colab cell clones into (under /content)
+SITE_DIR_NAME = "_site"
+NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+
+
+# ---------------------------------------------------------------- launch paths: Colab and Binder
+
+
+def github_owner_and_name(repository_url=REPOSITORY_URL):
+    """'https://github.com/owner/name' -> 'owner/name'; any other address is an error that says what is expected."""
+    match = re.fullmatch(r"https://github\.com/([\w.-]+/[\w.-]+?)(?:\.git)?/?", repository_url)
+    if not match:
+        raise ValueError(f"REPOSITORY_URL {repository_url!r} is not a GitHub address 'https://github.com/owner/name'"
+                         ": Colab and Binder open notebooks from GitHub")
+    return match.group(1)
+
+
+def colab_url(notebook_name, repository_url=REPOSITORY_URL, branch=BRANCH):
+    """The address that opens ``notebooks/<notebook_name>`` of the repository in Google Colab."""
+    return (f"https://colab.research.google.com/github/{github_owner_and_name(repository_url)}/blob/{branch}"
+            f"/notebooks/{notebook_name}")
+
+
+def binder_url(notebook_name, repository_url=REPOSITORY_URL, branch=BRANCH):
+    """The address that builds the repository on mybinder.org (from ``environment.yml``) and opens the notebook
+    in JupyterLab."""
+    return (f"https://mybinder.org/v2/gh/{github_owner_and_name(repository_url)}/{branch}"
+            f"?labpath=notebooks%2F{notebook_name}")
+
+
+def launch_links_markdown(notebook_name, repository_url=REPOSITORY_URL, branch=BRANCH):
+    """The markdown line put under the title of a notebook's page: Colab, Binder, and how to run it locally."""
+    return (f"**Run this notebook**: [Open in Colab]({colab_url(notebook_name, repository_url, branch)}) · "
+            f"[Launch on Binder]({binder_url(notebook_name, repository_url, branch)}) · or on your machine, "
+            "with the two commands of the [home page](../index.md#quick-start-two-commands).")
+
+
+def colab_cell_source(repository_url=REPOSITORY_URL):
+    """The first code cell of every notebook: on Colab it installs the course and builds the small dataset; anywhere
+    else it does nothing.
+
+    ``COURSE_COLAB_BOOTSTRAP=1`` runs the Colab branch elsewhere and ``COURSE_REPOSITORY`` clones another
+    repository (a local one in ``tests/test_colab.py``). The editable install is put on ``sys.path`` by hand: a
+    running kernel does not read the ``.pth`` file that pip has just written.
+    """
+    return f'''# On Google Colab: install the course and build its small dataset (a few minutes, once per session).
+# Anywhere else this cell does nothing.
+import os
+import sys
+
+if "google.colab" in sys.modules or os.environ.get("COURSE_COLAB_BOOTSTRAP") == "1":
+    import importlib
+    import subprocess
+
+    repository = os.environ.get("COURSE_REPOSITORY", "{repository_url}")
+    course_dir = os.path.abspath("{COLAB_CLONE_NAME}")
+    if not os.path.isdir(os.path.join(course_dir, "course_utils")):
+        subprocess.run(["git", "clone", "--depth", "1", repository, course_dir], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", course_dir], check=True)
+    sys.path.insert(0, course_dir)
+    importlib.invalidate_caches()
+    os.chdir(os.path.join(course_dir, "notebooks"))
+    from course_utils.data import build
+
+    build.ensure_dataset("small", os.path.join(course_dir, "data"))'''
+
+
+def sync_colab_cells(notebook_dir=None, repository_url=REPOSITORY_URL):
+    """Write :func:`colab_cell_source` as the first code cell (tagged ``colab``) of every notebook; returns the
+    names of the notebooks changed. Run it after changing ``REPOSITORY_URL``."""
+    import nbformat
+
+    changed_l = []
+    for path in notebook_paths(notebook_dir):
+        notebook = nbformat.read(path, as_version=4)
+        source = colab_cell_source(repository_url)
+        first_code = next((cell for cell in notebook.cells if cell.cell_type == "code"), None)
+        if first_code is not None and "colab" in first_code.metadata.get("tags", []):
+            if first_code.source == source:
+                continue
+            first_code.source = source
+        else:
+            cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["colab"]})
+            cell.id = f"colab-bootstrap-{path.stem[:2]}"
+            notebook.cells.insert(1, cell)  # under the title cell
+        nbformat.write(notebook, path)
+        changed_l.append(path.name)
+    return changed_l
+
+
+# ---------------------------------------------------------------- the landing page
+
+
+def notebook_paths(notebook_dir=None):
+    """The course's numbered notebooks, in order."""
+    notebook_dir = Path(notebook_dir or runtime.project_dir() / "notebooks")
+    path_l = sorted(notebook_dir.glob(NOTEBOOK_GLOB))
+    if not path_l:
+        raise FileNotFoundError(f"no notebook '{NOTEBOOK_GLOB}' in {notebook_dir}")
+    return path_l
+
+
+def readme_sections(readme_text):
+    """README.md cut at its ``## `` headings: dict heading -> its text (the heading line excluded); the text before
+    the first one is under the title (``# ...``)."""
+    section_d, heading, line_l = {}, None, []
+    for line in readme_text.splitlines():
+        if line.startswith("# ") and heading is None and not section_d:
+            heading = line[2:].strip()
+            continue
+        if line.startswith("## "):
+            section_d[heading] = "\n".join(line_l).strip()
+            heading, line_l = line[3:].strip(), []
+            continue
+        line_l.append(line)
+    section_d[heading] = "\n".join(line_l).strip()
+    return section_d
+
+
+def readme_section(readme_text, heading_start):
+    """(heading, text) of the README section whose heading starts with ``heading_start``; an error lists the
+    headings there are."""
+    section_d = readme_sections(readme_text)
+    for heading, text in section_d.items():
+        if heading and heading.startswith(heading_start):
+            return heading, text
+    raise ValueError(f"README.md has no section '## {heading_start}...'; its sections: {[h for h in section_d if h]}")
+
+
+def first_markdown_table(text):
+    """The lines of the first markdown table in ``text`` (a run of lines starting with '|')."""
+    line_l = text.splitlines()
+    start = next((i for i, line in enumerate(line_l) if line.startswith("|")), None)
+    if start is None:
+        raise ValueError("no markdown table in the text")
+    end = next((i for i in range(start, len(line_l)) if not line_l[i].startswith("|")), len(line_l))
+    return line_l[start:end]
+
+
+def table_rows(table_line_l):
+    """The cells of a markdown table, header first and the ``---`` line left out: list of lists of str."""
+    row_l = []
+    for line in table_line_l:
+        cell_l = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if all(re.fullmatch(r":?-{3,}:?", cell) for cell in cell_l):
+            continue
+        row_l.append(cell_l)
+    return row_l
+
+
+def results_table_lines(readme_text):
+    """The results table of README.md (the first table of its '## Results' section), as its lines."""
+    return first_markdown_table(readme_section(readme_text, "Results")[1])
+
+
+def notebook_title(path):
+    """The first '# ' heading of a notebook."""
+    import nbformat
+
+    for cell in nbformat.read(path, as_version=4).cells:
+        for line in cell.source.splitlines():
+            if cell.cell_type == "markdown" and line.startswith("# "):
+                return line[2:].strip()
+    raise ValueError(f"{path}: no '# ' title in any markdown cell")
+
+
+EXECUTED_IN_D = {
+    "fast": "in **fast mode** (the test run: the `small` dataset, short trainings), so their printed scores are "
+            "lower than in the results table below, which comes from the default mode",
+    "default": "in the **default mode** (the `full` dataset, the trainings whose results are in the table below)",
+}
+
+
+def landing_page_markdown(readme_text, notebook_path_l, executed_in="fast"):
+    """``index.md``: what the course teaches, the notebooks (with launch links), how to install, the results.
+
+    The texts are README.md's own sections, copied: the site and the README cannot say different things.
+    ``executed_in`` ('fast' or 'default') says on the page in which mode its notebooks were run.
+    """
+    title = next(line[2:].strip() for line in readme_text.splitlines() if line.startswith("# "))
+    intro = readme_sections(readme_text)[title]
+    quick_heading, quick_start = readme_section(readme_text, "Quick start")
+    notebook_heading, notebook_text = readme_section(readme_text, "The notebooks")
+    results_heading, results_text = readme_section(readme_text, "Results")
+    launch_l = ["| notebook | run it |", "| --- | --- |"]
+    for path in notebook_path_l:
+        launch_l.append(f"| [{notebook_title(path)}](notebooks/{path.name}) | [Colab]({colab_url(path.name)}) · "
+                        f"[Binder]({binder_url(path.name)}) |")
+    toc = "\n".join(f"notebooks/{path.stem}" for path in notebook_path_l)
+    return f"""# {title}
+
+{intro}
+
+## Start here
+
+Read the notebooks below as pages, with their figures and sound, open one in Colab or Binder, or install the
+course on your machine (next section). The pages were executed {EXECUTED_IN_D[executed_in]}.
+
+{chr(10).join(launch_l)}
+
+```{{toctree}}
+:maxdepth: 1
+:caption: Notebooks
+:hidden:
+
+{toc}
+```
+
+```{{toctree}}
+:maxdepth: 1
+:caption: Reference
+:hidden:
+
+docs/glossary
+docs/bibliography
+```
+
+## {quick_heading}
+
+{quick_start}
+
+## {notebook_heading}
+
+{notebook_text}
+
+## {results_heading}
+
+{results_text}
+
+See also the [glossary](docs/glossary.md) and the [bibliography](docs/bibliography.md).
+"""
+
+
+def bibliography_markdown(bibliography_d=None):
+    """``docs/bibliography.md``: every reference of the course, by key, each with an anchor of its key."""
+    bibliography_d = bibliography_d or references.load_bibliography()
+    line_l = ["# Bibliography", "", "Every reference of the notebooks (from `docs/bibliography.yaml`), by key.", ""]
+    for key in sorted(bibliography_d):
+        line_l += [f"({key.lower()})=", f"### {key}", references.format_reference(key, bibliography_d), ""]
+    return "\n".join(line_l)
+
+
+# ---------------------------------------------------------------- executed notebooks
+
+
+def execute_notebook(path, fast_mode, timeout_s=3600, extra_env_d=None):
+    """Execute a notebook top to bottom as a student would (from its folder): (executed notebook, seconds).
+
+    ``fast_mode`` sets ``COURSE_FAST_MODE`` for its kernel; an error in a cell raises nbclient's
+    ``CellExecutionError``, which names the cell.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    env_d = {**os.environ, "COURSE_FAST_MODE": "1" if fast_mode else "0", **(extra_env_d or {})}
+    start = time.perf_counter()
+    NotebookClient(notebook, timeout=timeout_s, kernel_name="python3",
+                   resources={"metadata": {"path": str(Path(path).parent)}}).execute(env=env_d)
+    return notebook, time.perf_counter() - start
+
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def page_notebook(notebook, notebook_name):
+    """The executed notebook as its page shows it: launch links under the title; progress-bar widgets as the text
+    they print (a widget needs JavaScript from a CDN: a page of the site loads nothing from elsewhere)."""
+    import nbformat
+
+    notebook.metadata.pop("widgets", None)
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if WIDGET_MIME in output.get("data", {}):
+                del output["data"][WIDGET_MIME]
+    if not any(cell.get("id") == "launch-links" for cell in notebook.cells):
+        cell = nbformat.v4.new_markdown_cell(launch_links_markdown(notebook_name))
+        cell.id = "launch-links"
+        notebook.cells.insert(1, cell)
+    return notebook
+
+
+def stage_source(stage_dir, executed_dir=None, fast_mode=True, jobs=2, root=None):
+    """Fill ``stage_dir`` with the site's sources; returns dict notebook name -> seconds it took to execute (0 when
+    taken from ``executed_dir``).
+
+    ``executed_dir`` holds notebooks of the same names executed in the default mode (``benchmarks/results.py``
+    writes them to ``data/executed``); without it every notebook is executed here, ``jobs`` at a time, in fast
+    mode or not.
+    """
+    import nbformat
+
+    root = Path(root or runtime.project_dir())
+    stage_dir = Path(stage_dir)
+    if stage_dir.exists():
+        shutil.rmtree(stage_dir)
+    (stage_dir / "notebooks").mkdir(parents=True)
+    (stage_dir / "docs").mkdir()
+    path_l = notebook_paths(root / "notebooks")
+    if executed_dir is not None:
+        missing_l = [path.name for path in path_l if not (Path(executed_dir) / path.name).is_file()]
+        if missing_l:
+            raise FileNotFoundError(f"{executed_dir} lacks the executed notebooks {missing_l}: run "
+                                    "'.venv/bin/python benchmarks/results.py' first, or build without --executed")
+
+    def one_notebook(path):
+        if executed_dir is not None:
+            return nbformat.read(Path(executed_dir) / path.name, as_version=4), 0.0
+        return execute_notebook(path, fast_mode)
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        result_l = list(pool.map(one_notebook, path_l))
+    seconds_d = {}
+    for path, (notebook, seconds) in zip(path_l, result_l, strict=True):
+        nbformat.write(page_notebook(notebook, path.name), stage_dir / "notebooks" / path.name)
+        seconds_d[path.name] = seconds
+    readme_text = (root / "README.md").read_text(encoding="utf-8")
+    executed_in = "default" if executed_dir is not None or not fast_mode else "fast"
+    (stage_dir / "index.md").write_text(landing_page_markdown(readme_text, path_l, executed_in), encoding="utf-8")
+    glossary = (root / "docs" / "glossary.md").read_text(encoding="utf-8")
+    (stage_dir / "docs" / "glossary.md").write_text(glossary.replace("(bibliography.yaml)", "(bibliography.md)"),
+                                                    encoding="utf-8")
+    bibliography_d = references.load_bibliography(root / "docs" / "bibliography.yaml")
+    (stage_dir / "docs" / "bibliography.md").write_text(bibliography_markdown(bibliography_d), encoding="utf-8")
+    for name in ("conf.py", "favicon.svg"):
+        shutil.copy(root / "docs" / name, stage_dir / name)
+    return seconds_d
+
+
+def run_sphinx(stage_dir, html_dir):
+    """``sphinx-build -W`` (a warning is an error: a broken link, an unreadable page) from ``stage_dir`` into
+    ``html_dir``, replaced only when the build succeeds."""
+    html_dir = Path(html_dir)
+    new_dir = html_dir.with_name(html_dir.name + ".new")
+    shutil.rmtree(new_dir, ignore_errors=True)
+    command_l = [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q", "-j", "auto",
+                 str(stage_dir), str(new_dir), "-d", str(Path(stage_dir).parent / "doctrees")]
+    completed = subprocess.run(command_l, capture_output=True, text=True)
+    if completed.returncode != 0:
+        raise RuntimeError(f"sphinx-build failed ({' '.join(command_l)}):\n{completed.stdout}{completed.stderr}")
+    shutil.rmtree(html_dir, ignore_errors=True)
+    os.replace(new_dir, html_dir)
+    return html_dir
+
+
+def folder_size_bytes(folder):
+    return sum(path.stat().st_size for path in Path(folder).rglob("*") if path.is_file())
+
+
+def build_site(out_dir=None, executed_dir=None, fast_mode=True, jobs=2, root=None):
+    """Stage the sources and build the HTML site in ``out_dir/html``: dict with ``html_dir``, the seconds to
+    execute the notebooks and to build, and the site's size in bytes."""
+    root = Path(root or runtime.project_dir())
+    out_dir = Path(out_dir or root / SITE_DIR_NAME)
+    start = time.perf_counter()
+    seconds_d = stage_source(out_dir / "source", executed_dir, fast_mode, jobs, root)
+    executed_s = time.perf_counter() - start
+    html_dir = run_sphinx(out_dir / "source", out_dir / "html")
+    return {"html_dir": html_dir, "notebook_seconds": seconds_d, "execute_s": executed_s,
+            "sphinx_s": time.perf_counter() - start - executed_s, "size_bytes": folder_size_bytes(html_dir)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m course_utils.website", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=None, help=f"output folder (default: {SITE_DIR_NAME}/)")
+    parser.add_argument("--mode", choices=["fast", "default"], default="fast",
+                        help="the mode the notebooks are executed in (default: fast, as the test run)")
+    parser.add_argument("--executed", type=Path, default=None,
+                        help="take executed notebooks from this folder (e.g. data/executed) instead of running them")
+    parser.add_argument("--jobs", type=int, default=2, help="notebooks executed at once (default: 2)")
+    parser.add_argument("--sync-colab-cells", action="store_true",
+                        help="write the Colab cell into every notebook (after a change of REPOSITORY_URL) and stop")
+    args = parser.parse_args(argv)
+    if args.sync_colab_cells:
+        print("changed:", sync_colab_cells() or "none")
+        return
+    report_d = build_site(args.out, args.executed, args.mode == "fast", args.jobs)
+    for name, seconds in report_d["notebook_seconds"].items():
+        print(f"{name}: executed in {seconds:.0f} s" if seconds else f"{name}: taken from {args.executed}")
+    print(f"site: {report_d['html_dir'] / 'index.html'} ({report_d['size_bytes'] / 1e6:.1f} MB; notebooks "
+          f"{report_d['execute_s']:.0f} s, sphinx {report_d['sphinx_s']:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

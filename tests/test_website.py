@@ -1,0 +1,107 @@
+"""The website's sources (course_utils.website): launch links, the landing page made of README.md's own sections,
+the pages' notebooks. The Sphinx build and the browser test are in docs/tests (``.ci/run`` runs them)."""
+
+import nbformat
+import pytest
+
+from course_utils import runtime, website
+
+ROOT = runtime.project_dir()
+README_TEXT = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_launch_links_open_the_notebook_of_the_published_repository():
+    owner_name = website.github_owner_and_name()
+    assert website.REPOSITORY_URL == f"https://github.com/{owner_name}"
+    assert website.colab_url("05_training_tagging.ipynb") == (
+        f"https://colab.research.google.com/github/{owner_name}/blob/main/notebooks/05_training_tagging.ipynb")
+    assert website.binder_url("05_training_tagging.ipynb") == (
+        f"https://mybinder.org/v2/gh/{owner_name}/main?labpath=notebooks%2F05_training_tagging.ipynb")
+
+
+def test_the_repository_address_is_the_one_of_pyproject():
+    import tomllib
+
+    urls_d = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]
+    assert urls_d["Repository"] == website.REPOSITORY_URL
+
+
+def test_a_repository_that_is_not_on_github_is_refused_with_what_is_expected():
+    with pytest.raises(ValueError, match="not a GitHub address 'https://github.com/owner/name'"):
+        website.colab_url("01_data.ipynb", repository_url="https://gitlab.com/someone/course")
+
+
+def test_binder_builds_from_the_repositorys_own_environment_file():
+    import yaml
+
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    pip_l = next(item["pip"] for item in environment["dependencies"] if isinstance(item, dict))
+    assert "-e ." in pip_l, "environment.yml must install the course itself (Binder builds from it)"
+    assert not (ROOT / "binder").exists(), "a binder/ folder would make Binder ignore environment.yml"
+
+
+def test_the_landing_page_copies_the_readmes_sections_and_results_table():
+    page = website.landing_page_markdown(README_TEXT, website.notebook_paths(ROOT / "notebooks"))
+    for heading_start in ("Quick start", "The notebooks", "Results"):
+        heading, text = website.readme_section(README_TEXT, heading_start)
+        assert f"## {heading}\n\n{text}\n" in page
+    assert "\n".join(website.results_table_lines(README_TEXT)) in page
+    for path in website.notebook_paths(ROOT / "notebooks"):
+        assert f"(notebooks/{path.name})" in page and website.colab_url(path.name) in page
+        assert f"notebooks/{path.stem}\n" in page  # in the navigation
+    assert "fast mode" in page and "default mode" in website.landing_page_markdown(
+        README_TEXT, website.notebook_paths(ROOT / "notebooks"), executed_in="default")
+
+
+def test_the_results_table_is_read_as_rows_of_cells():
+    row_l = website.table_rows(website.results_table_lines(README_TEXT))
+    assert row_l[0][0] == "notebook" and len(row_l) == 8
+    assert [row[0] for row in row_l[1:]] == [f"`{path.stem}`" for path in website.notebook_paths()]
+
+
+def test_a_missing_readme_section_names_the_sections_there_are():
+    with pytest.raises(ValueError, match=r"no section '## Outcomes\.\.\.'.*'Quick start"):
+        website.readme_section(README_TEXT, "Outcomes")
+
+
+def test_a_page_shows_no_widget_and_gets_its_launch_links_once():
+    notebook = nbformat.v4.new_notebook(metadata={"widgets": {"state": {}}})
+    notebook.cells = [nbformat.v4.new_markdown_cell("# 09 · A title"), nbformat.v4.new_code_cell("loop()")]
+    notebook.cells[1].outputs = [nbformat.v4.new_output("display_data", data={
+        website.WIDGET_MIME: {"model_id": "x"}, "text/plain": "100%|##########| 3/3"})]
+    for _ in range(2):
+        notebook = website.page_notebook(notebook, "09_title.ipynb")
+    assert "widgets" not in notebook.metadata
+    assert notebook.cells[1].source == website.launch_links_markdown("09_title.ipynb")
+    assert [cell.id for cell in notebook.cells].count("launch-links") == 1
+    assert notebook.cells[2].outputs[0]["data"] == {"text/plain": "100%|##########| 3/3"}
+
+
+def test_the_bibliography_page_lists_every_reference_with_an_anchor():
+    from course_utils import references
+
+    bibliography_d = references.load_bibliography()
+    page = website.bibliography_markdown(bibliography_d)
+    for key in bibliography_d:
+        assert f"({key.lower()})=\n### {key}\n{references.format_reference(key, bibliography_d)}" in page
+
+
+def test_staging_from_a_folder_without_the_executed_notebooks_names_them(tmp_path):
+    (tmp_path / "executed").mkdir()
+    (tmp_path / "executed" / "01_data.ipynb").write_text("{}")
+    with pytest.raises(FileNotFoundError, match=r"lacks the executed notebooks \['02_features.ipynb'.*results\.py"):
+        website.stage_source(tmp_path / "source", executed_dir=tmp_path / "executed")
+
+
+def test_staging_lays_out_the_repository_for_the_notebooks_relative_links(tmp_path):
+    """Staged from notebooks 'executed' elsewhere (here: the committed ones, outputs cleared), no kernel started."""
+    website.stage_source(tmp_path / "source", executed_dir=ROOT / "notebooks")
+    staged_l = sorted(path.name for path in (tmp_path / "source" / "notebooks").glob("*.ipynb"))
+    assert staged_l == [path.name for path in website.notebook_paths()]
+    for name in ("index.md", "conf.py", "favicon.svg", "docs/glossary.md", "docs/bibliography.md"):
+        assert (tmp_path / "source" / name).is_file(), name
+    glossary = (tmp_path / "source" / "docs" / "glossary.md").read_text(encoding="utf-8")
+    assert "(bibliography.md)" in glossary and "(bibliography.yaml)" not in glossary
+    staged = nbformat.read(tmp_path / "source" / "notebooks" / "06_training_multipitch.ipynb", as_version=4)
+    assert staged.cells[1].id == "launch-links"
+    assert "default mode" in (tmp_path / "source" / "index.md").read_text(encoding="utf-8")
