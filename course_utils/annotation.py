@@ -13,6 +13,7 @@ Every error names the .pyjama file, the entry and the field. Taught in notebooks
 """
 
 import json
+import warnings
 
 import numpy as np
 
@@ -274,16 +275,35 @@ def assign_splits(group_id_l, seed=0):
     return split_d
 
 
-def f_get_split_entry_l(entry_l, split, split_key="split", group_key="work_id", pyjama_annot_file="<pyjama>"):
+ORIGINAL_SPLIT_NOTICE = (
+    "{file}: the entries have neither a '{split_key}' nor a '{group_key}' field: split track by track as the "
+    "original course does (entry index % 5 == 0 -> valid, the others -> train), and 'test' is that valid split, "
+    "as the original's evaluation; versions of one work or one artist may be in two splits. Give the entries a "
+    "'{split_key}' field, or set dataset.group_key to a field that groups them, for a split by group and a test "
+    "split of its own.")
+
+
+def split_by_entry_index(n_entry):
+    """The original course's split of a file without split or group fields: ``[split of entry i]``, valid
+    every fifth entry (i % 5 == 0), train the others."""
+    return ["valid" if index % 5 == 0 else "train" for index in range(n_entry)]
+
+
+def f_get_split_entry_l(entry_l, split, split_key="split", group_key=None, pyjama_annot_file="<pyjama>"):
     """The entries of one split.
 
     If the entries have a ``split_key`` field (the course dataset does), it decides; some entries with it
     and some without is an error (a silent re-split would move tracks between splits). Otherwise the split
-    is made here by ``assign_splits`` on the *groups* (``group_key``: work, artist, ...): all entries of a
-    group go to the same split, never clip by clip, so that no near-duplicate crosses from train to test.
+    is made here by ``assign_splits`` on the *groups* (``group_key``: work, artist, ...; ``None``: ``work_id``):
+    all entries of a group go to the same split, never clip by clip, so that no near-duplicate crosses from
+    train to test. Entries with neither field and no ``group_key`` asked for (the original course's files:
+    GTZAN, MTT, Bach10, MAPS, RWC) are split as the original course splits them (``split_by_entry_index``,
+    'test' = 'valid'), with a warning that says so.
     """
     if split not in SPLIT_L:
         raise ValueError(f"split must be one of {', '.join(SPLIT_L)}, got '{split}'")
+    group_asked = group_key is not None
+    group_key = group_key or "work_id"
     with_split_l = [entry for entry in entry_l if split_key in entry]
     if with_split_l and len(with_split_l) < len(entry_l):
         missing_l = [_entry_name(entry) for entry in entry_l if split_key not in entry]
@@ -291,16 +311,23 @@ def f_get_split_entry_l(entry_l, split, split_key="split", group_key="work_id", 
             f"{pyjama_annot_file}: {len(missing_l)} of {len(entry_l)} entries have no '{split_key}' field (e.g. "
             f"'{missing_l[0]}') while the others have one; give every entry its split, or remove the field from all "
             f"of them to split by '{group_key}'")
+    missing_l = [_entry_name(entry) for entry in entry_l if group_key not in entry]
     if entry_l and len(with_split_l) == len(entry_l):
         chosen_l = [entry for entry in entry_l if str(get_field(entry, split_key, pyjama_annot_file)[0]["value"])
                     == split]
+    elif not group_asked and len(missing_l) == len(entry_l):
+        warnings.warn(ORIGINAL_SPLIT_NOTICE.format(file=pyjama_annot_file, split_key=split_key, group_key=group_key),
+                      UserWarning, stacklevel=2)
+        wanted = "valid" if split == "test" else split
+        chosen_l = [entry for entry, entry_split in zip(entry_l, split_by_entry_index(len(entry_l)), strict=True)
+                    if entry_split == wanted]
     else:
-        missing_l = [_entry_name(entry) for entry in entry_l if group_key not in entry]
         if missing_l:
             raise AnnotationError(
-                f"{pyjama_annot_file}: the entries have no '{split_key}' field, and {len(missing_l)} (e.g. "
-                f"'{missing_l[0]}') have no '{group_key}' field to split by; add a split field, or set "
-                "dataset.group_key to a field that groups versions of one work or one artist")
+                f"{pyjama_annot_file}: the entries have no '{split_key}' field, and {len(missing_l)} of "
+                f"{len(entry_l)} (e.g. '{missing_l[0]}') have no '{group_key}' field to split by; add a split field, "
+                f"give every entry its '{group_key}', or set dataset.group_key to a field that groups versions of "
+                "one work or one artist")
         group_l = [str(get_field(entry, group_key, pyjama_annot_file)[0]["value"]) for entry in entry_l]
         split_of_group_d = assign_splits(group_l)
         chosen_l = [entry for entry, group in zip(entry_l, group_l, strict=True) if split_of_group_d[group] == split]

@@ -78,7 +78,8 @@ def _sections(config):
 class _PatchDataset(Dataset):
     """What the three datasets share: reading, splitting, features (three placements), targets, patches."""
 
-    split_group_key = "work_id"  # the field that groups tracks for a split made here (dataset.group_key overrides)
+    split_group_key = None  # the field that groups tracks for a split made here (None: work_id, else the original
+    # course's split by entry index; dataset.group_key overrides)
 
     def __init__(self, hdf5_audio_file, pyjama_annot_file, split, config, feature_placement="memory",
                  feature_cache_dir=None, progress=True):

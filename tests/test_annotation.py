@@ -139,9 +139,24 @@ def test_split_by_group_never_by_clip():
     assert len(split_of_artist_d) == 30
 
 
-def test_split_without_split_or_group_field():
-    with pytest.raises(an.AnnotationError, match="no 'split' field, and 1 .* no 'work_id' field"):
-        an.f_get_split_entry_l([entry("a.wav")], "train")
+def test_split_without_split_or_group_field_is_the_originals_split_by_entry_index():
+    """The original course's files (GTZAN, MTT, Bach10, MAPS, RWC) have neither field: the original's rule."""
+    entry_l = [entry(f"{i}.wav") for i in range(12)]
+    name_d = {}
+    for split in ("train", "valid", "test"):
+        with pytest.warns(UserWarning, match=r"<pyjama>: the entries have neither a 'split' nor a 'work_id' field.*"
+                                             r"'test' is that valid split"):
+            name_d[split] = [e["filepath"][0]["value"] for e in an.f_get_split_entry_l(entry_l, split)]
+    assert name_d["valid"] == name_d["test"] == ["0.wav", "5.wav", "10.wav"]
+    assert len(name_d["train"]) == 9 and not set(name_d["train"]) & set(name_d["valid"])
+    assert an.split_by_entry_index(6) == ["valid", "train", "train", "train", "train", "valid"]
+
+
+def test_split_with_a_group_field_asked_for_or_on_some_entries_only():
+    with pytest.raises(an.AnnotationError, match=r"no 'split' field, and 1 of 1 \(e.g. 'a.wav'\) have no 'artist'"):
+        an.f_get_split_entry_l([entry("a.wav")], "train", group_key="artist")
+    with pytest.raises(an.AnnotationError, match=r"1 of 2 \(e.g. 'b.wav'\) have no 'work_id' field"):
+        an.f_get_split_entry_l([entry("a.wav", work_id=[{"value": "w"}]), entry("b.wav")], "train")
 
 
 def test_assign_splits_is_one_rule_by_group():

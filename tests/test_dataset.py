@@ -339,3 +339,84 @@ def test_track_collate_pads_whole_tracks_to_the_longest_and_keeps_their_lengths(
     roll_l = [{"X": torch.ones(6, 72, n), "y": torch.ones(1, 72, n)} for n in (5, 8)]
     roll_batch = ds.track_collate(roll_l)
     assert roll_batch["y"].shape == (2, 1, 72, 8) and roll_batch["y"][0, ..., 5:].eq(0).all()
+
+
+# ---- the original course's files, in exactly its schema: 'filepath' and the task's field, no split, no work id
+
+
+def _original_gtzan(track_i):
+    return {"genre": [{"value": ("blues", "rock")[track_i % 2]}]}
+
+
+def _original_mtt(track_i):
+    return {"tag": [{"value": tag} for tag in (("guitar", "rock"), ("piano",), ("guitar",))[track_i % 3]]}
+
+
+def _original_rwc_chord(track_i):
+    return {"chord": [{"value": "C:maj", "time": 0.0, "duration": 1.0},
+                      {"value": ("G:maj", "A:min")[track_i % 2], "time": 1.0, "duration": 1.0}]}
+
+
+def _original_maps(track_i):
+    return {"pitchmidi": [{"value": 57 + track_i % 3, "time": 0.2, "duration": 1.5}]}
+
+
+def _original_bach10(track_i):
+    time_v = np.arange(0, 2.0, 0.01).tolist()
+    return {"f0multi": [{"time": time_v, "value": [[69.0] * len(time_v), [45.0 + track_i % 2] * len(time_v)]}]}
+
+
+NO_RATE_LMS = {key: value for key, value in LMS.items() if key != "sr_hz"}
+NO_RATE_HCQT = {key: value for key, value in HCQT.items() if key != "sr_hz"}
+# (base, dataset section as the original config writes it, feature section, Dataset class, fields of track i, rate)
+ORIGINAL_SCHEMA_L = [
+    ("gtzan-genre", {"problem": "multiclass", "annot_key": "genre", "n_out": 2}, NO_RATE_LMS, ds.TagDataset,
+     _original_gtzan, 22050),
+    ("mtt", {"problem": "multilabel", "annot_key": "tag", "n_out": 3}, NO_RATE_LMS, ds.TagDataset, _original_mtt,
+     16000),
+    ("rwc-pop_chord", {"problem": "segment", "annot_key": "chord", "n_out": 3},
+     dict(NO_RATE_HCQT, h_l=[1], patch_L_frame=32, patch_STEP_frame=16), ds.TagDataset, _original_rwc_chord, 22050),
+    ("maps", {"do_f0_annot": "segment"}, NO_RATE_HCQT, ds.PitchDataset, _original_maps, 22050),
+    ("bach10", {"do_f0_annot": "frame"}, NO_RATE_HCQT, ds.PitchDataset, _original_bach10, 22050),
+]
+
+
+@pytest.mark.parametrize("base, dataset_d, feature_d, dataset_class, fields_of_track, sr_hz", ORIGINAL_SCHEMA_L,
+                         ids=[case[0] for case in ORIGINAL_SCHEMA_L])
+def test_original_schema_files_load_with_the_originals_split(tmp_path, base, dataset_d, feature_d, dataset_class,
+                                                            fields_of_track, sr_hz):
+    """Files named by ``base``, no sr_hz in the config, entries with only 'filepath' and the task's field: they load
+    in their Dataset, split as the original course splits them (every fifth entry is valid; 'test' is valid), with
+    a warning that says so."""
+    key_l = [f"{base}_{i:02d}.wav" for i in range(10)]
+    write_audio_hdf5(tmp_path / f"{base}_audio.hdf5", {key: sine_track(2.0, 220.0 * (1 + i % 3), sr_hz=sr_hz)
+                                                       for i, key in enumerate(key_l)}, sr_hz=sr_hz)
+    write_pyjama(tmp_path / f"{base}.pyjama", [{"filepath": [{"value": key}], **fields_of_track(i)}
+                                               for i, key in enumerate(key_l)])
+    config = {"dataset": {"base": base, **dataset_d}, "feature": dict(feature_d)}
+    audio, pyjama = ds.dataset_files(config, tmp_path)
+    split_d = {}
+    for split in ("train", "valid", "test"):
+        with pytest.warns(UserWarning, match=r"neither a 'split' nor a 'work_id' field: split track by track as the "
+                                             r"original course does \(entry index % 5 == 0 -> valid"):
+            split_d[split] = dataset_class(audio, pyjama, split, config, progress=False)
+    assert split_d["train"].key_l == [key for i, key in enumerate(key_l) if i % 5 != 0]
+    assert split_d["valid"].key_l == split_d["test"].key_l == [key_l[0], key_l[5]]
+    train = split_d["train"]
+    assert train.feature_d.sr_hz == sr_hz
+    item = train[0]
+    assert item["X"].dtype == torch.float32 and item["X"].shape[-1] == feature_d["patch_L_frame"]
+    if dataset_class is ds.TagDataset:
+        assert len(train.labelname_l) == dataset_d["n_out"]
+    batch = next(iter(DataLoader(train, batch_size=4)))
+    assert batch["X"].shape[0] == 4 and batch["y"].shape[0] == 4
+    assert batch["y"].float().sum() > 0, "no target at all: the annotation was not read"
+
+
+def test_original_schema_with_an_asked_group_field_that_is_missing(tmp_path):
+    write_audio_hdf5(tmp_path / "gtzan-genre_audio.hdf5", {"a.wav": sine_track(2.0, 220.0)})
+    write_pyjama(tmp_path / "gtzan-genre.pyjama", [{"filepath": [{"value": "a.wav"}], **_original_gtzan(0)}])
+    config = {"dataset": {"base": "gtzan-genre", "problem": "multiclass", "annot_key": "genre", "group_key": "artist"},
+              "feature": dict(NO_RATE_LMS)}
+    with pytest.raises(AnnotationError, match=r"1 of 1 \(e.g. 'a.wav'\) have no 'artist' field to split by"):
+        ds.TagDataset(*ds.dataset_files(config, tmp_path), "train", config, progress=False)
