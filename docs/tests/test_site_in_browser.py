@@ -5,8 +5,9 @@
 
 Not part of the students' ``pytest`` run (it needs a browser from the operating system): ``.ci/run`` installs
 Chromium, builds the site and runs it. Without a built site it builds one (fast mode); without Chromium it fails
-and says how to install it. ``COURSE_CHROMIUM`` names another Chromium binary. Screenshots of the landing page and
-of a notebook page are written to ``_site/screenshots/`` for a person to look at.
+and says how to install it. ``COURSE_CHROMIUM`` names another Chromium binary, ``COURSE_SITE_DIR`` another build
+(``--out``). Screenshots of the landing page and of a notebook page are written to ``<site>/screenshots/`` for a
+person to look at.
 """
 
 import functools
@@ -24,7 +25,7 @@ import pytest
 from course_utils import runtime, website
 
 ROOT = runtime.project_dir()
-SITE_DIR = ROOT / website.SITE_DIR_NAME
+SITE_DIR = Path(os.environ.get("COURSE_SITE_DIR") or ROOT / website.SITE_DIR_NAME)  # another build: --out
 HTML_DIR = SITE_DIR / "html"
 SCREENSHOT_DIR = SITE_DIR / "screenshots"
 # Chromium as the environment notes of this machine start it: no background connections in a closed network.
