@@ -21,6 +21,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -360,17 +361,21 @@ def stage_source(stage_dir, executed_dir=None, fast_mode=True, jobs=2, root=None
 
 def run_sphinx(stage_dir, html_dir):
     """``sphinx-build -W`` (a warning is an error: a broken link, an unreadable page) from ``stage_dir`` into
-    ``html_dir``, replaced only when the build succeeds."""
+    ``html_dir``, replaced only when the build succeeds (an interrupted or failed build keeps the previous site)."""
     html_dir = Path(html_dir)
-    new_dir = html_dir.with_name(html_dir.name + ".new")
-    shutil.rmtree(new_dir, ignore_errors=True)
+    html_dir.parent.mkdir(parents=True, exist_ok=True)
+    new_dir = Path(tempfile.mkdtemp(prefix=f"{html_dir.name}.new-", dir=html_dir.parent))
     command_l = [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q", "-j", "auto",
                  str(stage_dir), str(new_dir), "-d", str(Path(stage_dir).parent / "doctrees")]
     completed = subprocess.run(command_l, capture_output=True, text=True)
     if completed.returncode != 0:
+        shutil.rmtree(new_dir, ignore_errors=True)
         raise RuntimeError(f"sphinx-build failed ({' '.join(command_l)}):\n{completed.stdout}{completed.stderr}")
-    shutil.rmtree(html_dir, ignore_errors=True)
+    old_dir = html_dir.with_name(f"{html_dir.name}.old-{os.getpid()}")
+    if html_dir.exists():
+        os.replace(html_dir, old_dir)  # the previous site stays whole until the new one is in place
     os.replace(new_dir, html_dir)
+    shutil.rmtree(old_dir, ignore_errors=True)
     return html_dir
 
 
@@ -381,12 +386,16 @@ def folder_size_bytes(folder):
 def build_site(out_dir=None, executed_dir=None, fast_mode=True, jobs=2, root=None):
     """Stage the sources and build the HTML site in ``out_dir/html``: dict with ``html_dir``, the seconds to
     execute the notebooks and to build, and the site's size in bytes."""
+    from filelock import FileLock
+
     root = Path(root or runtime.project_dir())
     out_dir = Path(out_dir or root / SITE_DIR_NAME)
-    start = time.perf_counter()
-    seconds_d = stage_source(out_dir / "source", executed_dir, fast_mode, jobs, root)
-    executed_s = time.perf_counter() - start
-    html_dir = run_sphinx(out_dir / "source", out_dir / "html")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(out_dir / "build.lock")):  # a second build at once waits for the first
+        start = time.perf_counter()
+        seconds_d = stage_source(out_dir / "source", executed_dir, fast_mode, jobs, root)
+        executed_s = time.perf_counter() - start
+        html_dir = run_sphinx(out_dir / "source", out_dir / "html")
     return {"html_dir": html_dir, "notebook_seconds": seconds_d, "execute_s": executed_s,
             "sphinx_s": time.perf_counter() - start - executed_s, "size_bytes": folder_size_bytes(html_dir)}
 
