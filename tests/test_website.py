@@ -105,3 +105,15 @@ def test_staging_lays_out_the_repository_for_the_notebooks_relative_links(tmp_pa
     staged = nbformat.read(tmp_path / "source" / "notebooks" / "06_training_multipitch.ipynb", as_version=4)
     assert staged.cells[1].id == "launch-links"
     assert "default mode" in (tmp_path / "source" / "index.md").read_text(encoding="utf-8")
+
+
+def test_inputs_without_what_the_site_needs_are_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"no notebook '\[0-9\]\[0-9\]_\*.ipynb' in .*empty"):
+        website.notebook_paths(tmp_path / "empty")
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell("no title here")]
+    nbformat.write(notebook, tmp_path / "09_untitled.ipynb")
+    with pytest.raises(ValueError, match=r"09_untitled.ipynb: no '# ' title in any markdown cell"):
+        website.notebook_title(tmp_path / "09_untitled.ipynb")
+    with pytest.raises(ValueError, match="no markdown table in the text"):
+        website.first_markdown_table("## Results\n\nNo table yet.\n")
