@@ -379,6 +379,25 @@ def run_sphinx(stage_dir, html_dir):
     return html_dir
 
 
+CHROMIUM_NAME_L = ("chromium", "chromium-browser", "google-chrome")
+
+
+def find_chromium(environ=None):
+    """The Chromium binary of the browser test: ``COURSE_CHROMIUM``, else the first of ``CHROMIUM_NAME_L`` on the
+    PATH; none is an error that says how to install one (the test never downloads a browser)."""
+    environ = os.environ if environ is None else environ
+    if environ.get("COURSE_CHROMIUM"):
+        if not Path(environ["COURSE_CHROMIUM"]).is_file():
+            raise FileNotFoundError(f"COURSE_CHROMIUM={environ['COURSE_CHROMIUM']}: no such file")
+        return environ["COURSE_CHROMIUM"]
+    for name in CHROMIUM_NAME_L:
+        found = shutil.which(name, path=environ.get("PATH"))
+        if found:
+            return found
+    raise FileNotFoundError("no Chromium found on the PATH: install it (Debian/Ubuntu: 'sudo apt-get install "
+                            "chromium'; macOS: 'brew install --cask chromium') or set COURSE_CHROMIUM to its binary")
+
+
 def folder_size_bytes(folder):
     return sum(path.stat().st_size for path in Path(folder).rglob("*") if path.is_file())
 

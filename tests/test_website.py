@@ -117,3 +117,16 @@ def test_inputs_without_what_the_site_needs_are_named(tmp_path):
         website.notebook_title(tmp_path / "09_untitled.ipynb")
     with pytest.raises(ValueError, match="no markdown table in the text"):
         website.first_markdown_table("## Results\n\nNo table yet.\n")
+
+
+def test_the_browser_tests_chromium_is_found_or_its_absence_says_how_to_install_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"no Chromium found on the PATH: install it \(Debian/Ubuntu: "
+                                                r"'sudo apt-get install chromium'.*COURSE_CHROMIUM"):
+        website.find_chromium({"PATH": str(tmp_path)})
+    with pytest.raises(FileNotFoundError, match=r"COURSE_CHROMIUM=.*nowhere: no such file"):
+        website.find_chromium({"PATH": str(tmp_path), "COURSE_CHROMIUM": str(tmp_path / "nowhere")})
+    binary = tmp_path / "chromium"
+    binary.write_text("#!/bin/sh\n")
+    binary.chmod(0o755)
+    assert website.find_chromium({"PATH": str(tmp_path)}) == str(binary)
+    assert website.find_chromium({"PATH": "", "COURSE_CHROMIUM": str(binary)}) == str(binary)

@@ -14,7 +14,6 @@ import functools
 import http.server
 import os
 import re
-import shutil
 import threading
 from pathlib import Path
 from urllib.parse import urldefrag, urlparse
@@ -70,11 +69,10 @@ def base_url():
 def browser():
     from playwright.sync_api import sync_playwright
 
-    executable = os.environ.get("COURSE_CHROMIUM") or next(
-        (found for name in ("chromium", "chromium-browser", "google-chrome") if (found := shutil.which(name))), None)
-    if executable is None:
-        pytest.fail("no Chromium found: install it (Debian/Ubuntu: 'sudo apt-get install chromium'; macOS: "
-                    "'brew install --cask chromium') or set COURSE_CHROMIUM to its binary")
+    try:
+        executable = website.find_chromium()
+    except FileNotFoundError as error:
+        pytest.fail(str(error))
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARG_L)
         yield chromium
