@@ -31,8 +31,8 @@ from course_utils.data.render import render_track
 # Version of the whole dataset: a dataset made by another version is rebuilt by ensure_dataset.
 # v3: the entry field "renderer" (synth, or sampled: recorded samples, data.sampled).
 # v4: two sample libraries, renderers timgm (trained on) and merlin (held out); a random EQ, noise floor and
-# articulation per version.
-DATASET_VERSION = "course_utils.data v4 (synth v2 + timgm + merlin, recording variety)"
+# articulation per version. v5: the clogs are hornpipes (scores.MERGED_DANCE_TYPE_D); up to 120 tunes per dance.
+DATASET_VERSION = "course_utils.data v5 (synth v2 + timgm + merlin, recording variety, 4 dance types)"
 RENDERER_L = ("synth", "timgm", "merlin")
 
 
@@ -214,7 +214,7 @@ FIELD_DESCRIPTION_D = {
     "filepath": "key of the track's audio in the _audio.hdf5 file",
     "title": "title of the score",
     "source": "the score in the music21 corpus",
-    "genre": "'chorale' or the dance type of a fiddle tune (clog, hornpipe, jig, reel, strathspey)",
+    "genre": "'chorale' or the dance type of a fiddle tune (hornpipe, jig, reel, strathspey)",
     "tag": "instruments playing (multi-label)",
     "pitchmidi": "every note: value = MIDI pitch (as rendered, after transposition), time and duration in "
                  "seconds, voice",

@@ -30,12 +30,12 @@ class Preset:
 
 
 # Half the tracks of each preset are played by the 'timgm' samples, half by our synthesiser; 'merlin' is in
-# no preset (the held-out renderer). Dance types: up to 60 tunes each (the collection has 49 strathspeys
-# and 37 clogs, hundreds of the others).
+# no preset (the held-out renderer). Dance types: up to 120 tunes each (the collection has 49 strathspeys,
+# hundreds of the others; its 37 clogs are hornpipes, scores.MERGED_DANCE_TYPE_D).
 PRESET_D = {
     "small": Preset("small", n_cover_tunes=30, max_versions_per_tune=4, n_single_chorales=0, n_tunes_per_dance=10,
                     chorale_max_sec=12.0, fiddle_max_sec=10.0, sampled_fraction=0.5),
-    "full": Preset("full", n_cover_tunes=72, max_versions_per_tune=13, n_single_chorales=30, n_tunes_per_dance=60,
+    "full": Preset("full", n_cover_tunes=72, max_versions_per_tune=13, n_single_chorales=30, n_tunes_per_dance=120,
                    chorale_max_sec=20.0, fiddle_max_sec=15.0, sampled_fraction=0.5),
 }
 

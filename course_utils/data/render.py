@@ -20,7 +20,7 @@ ACCENT_DB_PER_LEVEL = 1.5
 # comes from its time signature (reel in C|: a half note; jig in 6/8: a dotted quarter); the chorales are
 # played with a quarter-note beat.
 TEMPO_RANGE_BPM_D = {"chorale": (60, 96), "reel": (95, 120), "jig": (110, 133), "hornpipe": (75, 95),
-                     "strathspey": (120, 160), "clog": (80, 100)}
+                     "strathspey": (120, 160)}
 CHORALE_INSTRUMENT_L = ["organ", "violin", "cello", "flute", "clarinet", "oboe", "horn", "piano"]
 FIDDLE_INSTRUMENT_L = ["violin", "flute", "clarinet", "oboe", "piano", "guitar", "organ"]
 
