@@ -20,13 +20,13 @@ model:
   - sequential_l:
     - layer_l:
       - [BatchNorm2d, {num_features: -1}]
-      - [Conv2d, {in_channels: -1, out_channels: 16, kernel_size: [5, 5], padding: same}]
+      - [Conv2d, {in_channels: -1, out_channels: 24, kernel_size: [5, 5], padding: same}]
       - [BatchNorm2d, {num_features: -1}]
       - [Activation, ReLU]
-      - [Conv2d, {in_channels: -1, out_channels: 16, kernel_size: [5, 5], padding: same}]
+      - [Conv2d, {in_channels: -1, out_channels: 24, kernel_size: [5, 5], padding: same}]
       - [BatchNorm2d, {num_features: -1}]
       - [Activation, ReLU]
-      - [Conv2d, {in_channels: -1, out_channels: 16, kernel_size: [3, 3], padding: same}]
+      - [Conv2d, {in_channels: -1, out_channels: 24, kernel_size: [3, 3], padding: same}]
       - [BatchNorm2d, {num_features: -1}]
       - [Activation, ReLU]
     - layer_l:
