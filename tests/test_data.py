@@ -382,12 +382,17 @@ import sys
 from course_utils.data import build, plan
 preset = plan.Preset("tiny", n_cover_tunes=2, max_versions_per_tune=2, n_single_chorales=1, n_tunes_per_dance=1,
                      chorale_max_sec=4.0, fiddle_max_sec=4.0, seed=int(sys.argv[2]))
+if len(sys.argv) > 3:  # "hold": rendering waits for a Ctrl-C, so that it comes while the .partial files exist
+    import time
+    build._render_job = lambda job: time.sleep(120)
 print("paths", *build.{function}(preset, sys.argv[1], n_workers=1), flush=True)
 """
 
 
-def _start(tmp_path, seed=0, function="ensure_dataset"):
-    return subprocess.Popen([sys.executable, "-c", ENSURE_SCRIPT.format(function=function), str(tmp_path), str(seed)],
+def _start(tmp_path, seed=0, function="ensure_dataset", hold=False):
+    """A process that builds (or ensures) the tiny dataset in tmp_path; with hold, its rendering never ends."""
+    argument_l = [str(tmp_path), str(seed)] + (["hold"] if hold else [])
+    return subprocess.Popen([sys.executable, "-c", ENSURE_SCRIPT.format(function=function), *argument_l],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -412,7 +417,9 @@ def test_ctrl_c_during_a_rebuild_keeps_the_previous_pair(tmp_path):
     assert process.wait(timeout=120) == 0
     audio_path, pyjama_path = build.dataset_paths(tmp_path, "tiny")
     before = audio_path.read_bytes(), pyjama_path.read_bytes()
-    process = _start(tmp_path, seed=1, function="build_dataset")  # another seed: other content
+    # another seed (other content); its rendering waits, so the Ctrl-C cannot come after the build (a tiny build
+    # can finish between the .partial file appearing and the signal)
+    process = _start(tmp_path, seed=1, function="build_dataset", hold=True)
     deadline = time.monotonic() + 60
     while not list(tmp_path.glob("*.partial")) and time.monotonic() < deadline:
         time.sleep(0.05)
