@@ -378,8 +378,11 @@ def test_a_chorale_with_no_notes_is_an_error_naming_it(tmp_path, monkeypatch):
 # --- concurrency and interruption, with real processes ---------------------------------------------
 
 ENSURE_SCRIPT = """
+import signal
 import sys
 from course_utils.data import build, plan
+signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C raises KeyboardInterrupt, even when the test run
+                                                          # was started with SIGINT ignored (a background job)
 preset = plan.Preset("tiny", n_cover_tunes=2, max_versions_per_tune=2, n_single_chorales=1, n_tunes_per_dance=1,
                      chorale_max_sec=4.0, fiddle_max_sec=4.0, seed=int(sys.argv[2]))
 if len(sys.argv) > 3:  # "hold": rendering waits for a Ctrl-C, so that it comes while the .partial files exist
