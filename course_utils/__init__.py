@@ -5,16 +5,18 @@ Modules, one concept each, with the notebook that teaches each:
 - ``runtime``: fast mode, device (CUDA, MPS, CPU), seeds, the course folder. Every notebook's first cell.
 - ``config``: ``load_config`` and ``Config``, a YAML experiment read as ``config.feature.hop_length`` or
   ``config["feature"]["hop_length"]``; ``ConfigError``. 04_model_from_yaml.
-- ``data``: the offline course dataset: ``scores`` (the music21 corpus), ``synth``, ``sampled`` (two
-  sample libraries, read by ``soundfont``), ``plan``, ``render``, ``build`` (``ensure_dataset``), ``real``
-  (the original course's datasets). 01_data.
-- ``audio_store``: reading the ``_audio.hdf5`` file. 01_data.
+- ``data``: the offline course dataset: ``scores`` (the music21 corpus), ``renderers`` (who plays a track:
+  ``synth``, ``sampled`` with ``soundfont``), ``recording`` (the chain every renderer shares), ``plan``,
+  ``render``, ``build`` (``ensure_dataset``), ``real`` (the original course's datasets). 01_data.
+- ``audio_store``: the two files of a dataset (``pair_paths``, ``pair_problem``), reading the ``_audio.hdf5`` file,
+  checking audio arrays. 01_data.
 - ``feature``: waveform, log-mel, HCQT (``f_get_lms``, ``f_get_hcqt``), patches (``f_get_patches``), and the
-  layout of each feature (hop, frames, bins, pitch grid, model input shape). 02_features.
+  one table of feature types (``FEATURE_TYPE_D``: hop, frames, bins, channels, context). 02_features.
 - ``_hcqt_engine``: the fast multirate engine behind ``f_get_hcqt`` (private). 02_features.
 - ``annotation``: ``.pyjama`` fields to targets (labels, frames, piano rolls, works); the split by work.
   03_dataset.
 - ``feature_cache``: features computed once into an HDF5 file; precomputed features. 03_dataset, 07.
+- ``placement``: where a dataset's features live (memory, disk, on the fly, or read from a file). 03_dataset.
 - ``dataset``: ``TagDataset``, ``PitchDataset``, ``CoverDataset``: the unit of ``idx``, whole tracks.
   03_dataset.
 - ``model_factory`` (with ``layers``): ``NetModel``, a whole model from the YAML ``model`` section.
@@ -22,15 +24,19 @@ Modules, one concept each, with the notebook that teaches each:
 - ``train``: ``fit`` (early stopping, checkpoints), ``make_loaders``, ``predict_track``, checkpoints.
   05_training_tagging.
 - ``augment``: training-time augmentation of feature batches (``RandomEQ``). 05_training_tagging.
-- ``train_original``: a config of the original course trained on its real dataset (command line). README.
+- ``task``: what a task is (multiclass, multilabel, segment, pitch, cover): its Dataset, loss, activation,
+  whole-track predictions and test scores. 05-07.
 - ``metrics``: triplet loss, ranking metrics (MAP, MR1, ...), multi-pitch scores with mir_eval.
   06_training_multipitch, 07_training_covers.
-- ``exercises``: the checkers of the notebooks' exercises (``check('02.1', answer)``), offline, in seconds;
-  solutions in ``solutions/``. Every notebook.
+- ``exercises``: the checkers of the notebooks' exercises (``check('02.1', answer)``), offline, in seconds: the
+  framework (``exercises.checking``) and one module per notebook; solutions in ``solutions/``. Every notebook.
 - ``references``: the bibliography (``docs/bibliography.yaml``) and the glossary (``docs/glossary.md``) behind
   every notebook's "Further reading" and glossary links.
-- ``website``: the course as a website (Sphinx + myst-nb): executed notebooks, landing page, Colab and Binder
-  links, the notebooks' Colab cell. README ("The course as a website").
+- ``tools``: the maintainers' commands, which no notebook imports: ``tools.website`` (the course as a website,
+  with ``tools.launch``: Colab and Binder links, the notebooks' Colab cell) and ``tools.train_original`` (a config
+  of the original course trained on its real dataset). README.
+
+How to add a feature type, a task, a layer or a renderer: docs/extending.md.
 """
 
 __version__ = "0.1.0"

@@ -6,7 +6,8 @@ One function per mapping, so that each can be read (and tested) on its own:
 - ``f_get_multilabel_target``: several labels per track -> 0/1 vector (instrument tags).
 - ``f_get_segment_target``: time-located labels (segments with time/duration) -> (n_label, T) 0/1 frames.
 - ``f_get_pianoroll_target``: ``pitchmidi`` notes -> (n_bins, T) 0/1 piano roll on the feature's pitch bins.
-- ``f_get_f0_target``: ``f0`` arrays (one per voice, with a ``time`` array) -> the same piano roll.
+- ``f_get_f0_target``: ``f0`` arrays (one per voice, with a ``time`` array) -> the same piano roll;
+  ``pianoroll_to_notes``: a piano roll back to notes.
 - ``f_get_work_id``: the work (cover set) of a track.
 
 Every error names the .pyjama file, the entry and the field. Taught in notebooks/03_dataset.ipynb.
@@ -204,6 +205,32 @@ def f_get_pianoroll_target(entry, annot_key, time_sec_v, fmin_hz, bins_per_semit
         else:
             target_m[row, frame_v] = 1.0
     return target_m, {reason: n for reason, n in left_out_d.items() if n}
+
+
+def pianoroll_to_notes(roll_m, time_sec_v, midi_v, min_frames=1):
+    """The notes of a 0/1 piano roll (pitch, frame), the inverse of ``f_get_pianoroll_target``: one note per run of
+    consecutive active frames of a pitch, at least ``min_frames`` long.
+
+    Parameters
+    ----------
+    roll_m : array (n_pitch, T), > 0 where a pitch sounds
+    time_sec_v : array (T,), the time of each frame in seconds (evenly spaced)
+    midi_v : array (n_pitch,), the MIDI pitch of each row
+
+    Returns
+    -------
+    note_l : list of (onset_sec, offset_sec, midi), sorted by onset then pitch; a run of frames s..e (included) lasts
+        from ``time_sec_v[s]`` to ``time_sec_v[e]`` + one hop
+    """
+    time_sec_v = np.asarray(time_sec_v, dtype=float)
+    hop_sec = float(time_sec_v[1] - time_sec_v[0]) if len(time_sec_v) > 1 else 0.0
+    note_l = []
+    for row_v, midi in zip(np.asarray(roll_m) > 0, midi_v, strict=True):
+        edge_v = np.diff(np.concatenate([[0], row_v.astype(int), [0]]))
+        for start, end in zip(np.flatnonzero(edge_v == 1), np.flatnonzero(edge_v == -1), strict=True):
+            if end - start >= min_frames:
+                note_l.append((float(time_sec_v[start]), float(time_sec_v[end - 1]) + hop_sec, int(midi)))
+    return sorted(note_l, key=lambda note: (note[0], note[2]))
 
 
 def f_get_f0_target(entry, annot_key, time_sec_v, fmin_hz, bins_per_semitone, n_bins, pyjama_annot_file="<pyjama>",

@@ -1,12 +1,54 @@
-"""Reading the audio of a course dataset: ``<name>_audio.hdf5``, one HDF5 dataset per track.
+"""The two files of a dataset, and reading its audio.
 
-Each dataset is keyed by the track's file name (the ``filepath`` value of its ``.pyjama`` entry) and
-holds a mono waveform, float in [-1, 1] or signed integers (int16 scaled by 1/32768, int32 by 1/2**31),
-with the attribute ``sr_hz``. Used by ``feature_cache`` and ``dataset``; taught in notebooks/01_data.ipynb.
+A dataset is a pair of files in one folder, named after its ``base`` as the original course names them:
+``<base>_audio.hdf5`` (or ``<base>_feat.hdf5`` for features computed elsewhere) and ``<base>.pyjama``
+(``pair_paths``); the pair is complete when both exist and every track of the ``.pyjama`` is in the data file
+(``pair_problem``). The course dataset's build, the original course's downloads and the Dataset classes use
+these two functions.
+
+In ``<base>_audio.hdf5`` each HDF5 dataset is keyed by the track's file name (the ``filepath`` value of its
+``.pyjama`` entry) and holds a mono waveform, float in [-1, 1] or signed integers (int16 scaled by 1/32768,
+int32 by 1/2**31), with the attribute ``sr_hz``. Used by ``feature_cache``, ``placement`` and ``dataset``; taught
+in notebooks/01_data.ipynb.
 """
+
+import json
+from pathlib import Path
 
 import h5py
 import numpy as np
+
+DATA_KIND_L = ("audio", "feat")
+
+
+def pair_paths(folder, base, kind="audio"):
+    """``(<folder>/<base>_<kind>.hdf5, <folder>/<base>.pyjama)``: the two files of a dataset; ``kind`` 'audio' or
+    'feat' (features computed elsewhere, e.g. Cover1000's 12-d features)."""
+    if kind not in DATA_KIND_L:
+        raise ValueError(f"kind must be one of {', '.join(DATA_KIND_L)}, got {kind!r}")
+    folder = Path(folder)
+    return folder / f"{base}_{kind}.hdf5", folder / f"{base}.pyjama"
+
+
+def pair_problem(data_path, pyjama_path):
+    """Why two files are not a complete dataset (a sentence naming the file and the first missing tracks), or None.
+
+    Complete: both files exist and can be read, and every track of the ``.pyjama`` is in the data file.
+    """
+    for path in (data_path, pyjama_path):
+        if not Path(path).is_file():
+            return f"{path} is missing"
+    try:
+        with open(pyjama_path, encoding="utf-8") as fid:
+            key_l = [entry["filepath"][0]["value"] for entry in json.load(fid)["collection"]["entry"]]
+        with h5py.File(data_path, "r") as data_fid:
+            missing_l = [key for key in key_l if key not in data_fid]
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as error:
+        return f"unreadable: {data_path} or {pyjama_path} ({error})"
+    if missing_l:
+        return (f"incomplete: {len(missing_l)} of the {len(key_l)} tracks of {Path(pyjama_path).name} are not in "
+                f"{Path(data_path).name} (first: {', '.join(map(str, missing_l[:3]))})")
+    return None
 
 
 def open_audio_file(hdf5_audio_file):
@@ -61,3 +103,25 @@ def read_audio(audio_fid, key, hdf5_audio_file="<audio file>"):
     if not np.all(np.isfinite(audio_v)):
         raise ValueError(f"{hdf5_audio_file}: track '{key}' holds NaN or inf samples; rebuild or re-download it")
     return audio_v, int(dataset.attrs["sr_hz"])
+
+
+def check_audio(audio_v, sr_hz):
+    """Raise a ValueError that says how to fix audio that the features cannot take: ``audio_v`` must be a mono
+    float array (n_samples,) of finite samples, ``sr_hz`` a positive rate."""
+    if not isinstance(audio_v, np.ndarray):
+        raise ValueError(f"audio_v must be a numpy array, got {type(audio_v).__name__}")
+    if audio_v.ndim != 1:
+        raise ValueError(
+            f"audio_v must be mono with shape (n_samples,), got shape {audio_v.shape}; "
+            "mix it down first with librosa.to_mono(audio_m) (librosa expects (n_channels, n_samples))")
+    if not np.issubdtype(audio_v.dtype, np.floating):
+        raise ValueError(
+            f"audio_v must hold floats in [-1, 1], got dtype {audio_v.dtype}; "
+            "for int16 samples use audio_v.astype(np.float32) / 32768")
+    if audio_v.size == 0:
+        raise ValueError("audio_v is empty (0 samples); check the file it was read from")
+    if not np.all(np.isfinite(audio_v)):
+        n_bad = int(np.sum(~np.isfinite(audio_v)))
+        raise ValueError(f"audio_v holds {n_bad} NaN or inf samples; check the file it was read from")
+    if isinstance(sr_hz, bool) or not isinstance(sr_hz, (int, float, np.integer, np.floating)) or sr_hz <= 0:
+        raise ValueError(f"sr_hz must be a positive number of samples per second, got {sr_hz!r}")

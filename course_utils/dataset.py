@@ -11,42 +11,28 @@ Each is built as ``Class(hdf5_audio_file, pyjama_annot_file, split, config)``, w
 global configuration is read. Every class gives whole tracks through the same public methods:
 ``key_l`` (the tracks of the split), ``get_track(key)`` -> (X, y), ``get_target(key)``, ``time_sec_v(key)``,
 ``track_patches(key)``, ``get_track_patches(key)`` and ``renderer_of_key(key)``. ``dataset.renderer_l``
-(optional) keeps the tracks of some renderers only (the ``renderer`` field: ``synth``, ``timgm``, ``merlin``).
-Where the features are computed is an option,
-``feature_placement``:
-
-- ``'memory'`` (the seed's way): every track's feature is computed in ``__init__`` and kept in RAM;
-- ``'disk'``: computed once into an HDF5 feature cache (``feature_cache``) and read patch by patch, for
-  data larger than RAM;
-- ``'on_the_fly'``: only the audio is kept; each ``__getitem__`` computes the feature of its patch (with
-  enough audio around it for the analysis windows). Slowest, smallest.
+(optional) keeps the tracks of some renderers only (the entry's ``renderer`` field).
+Where the features are computed is an option, ``feature_placement`` (``'memory'``, the seed's way; ``'disk'``;
+``'on_the_fly'``), carried out by a ``course_utils.placement`` object: the classes here keep the dataset logic.
 
 Taught in notebooks/03_dataset.ipynb.
 """
 
-import os
-from pathlib import Path
 
-import h5py
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
-from course_utils import annotation, feature, feature_cache, runtime
-from course_utils.audio_store import open_audio_file, read_audio
-from course_utils.config import as_config
-
-FEATURE_PLACEMENT_L = ("memory", "disk", "on_the_fly")
-
-
-class DatasetError(ValueError):
-    """Data that does not fit the config: names the file, the entry and what to change."""
+from course_utils import annotation, audio_store, feature, placement, runtime
+from course_utils.config import ConfigError, as_config, require_sections
+from course_utils.placement import FEATURE_PLACEMENT_L, DatasetError  # noqa: F401 (part of this module's face)
 
 
 def dataset_files(config, data_dir):
     """The two files of a config's ``dataset.base`` in ``data_dir``, named as the original course names them:
-    ``(<base>_audio.hdf5, <base>.pyjama)``, or ``<base>_feat.hdf5`` for ``feature.type: precomputed``.
+    ``(<base>_audio.hdf5, <base>.pyjama)``, or ``<base>_feat.hdf5`` for features read from a file
+    (``feature.type: precomputed``).
 
     ``base: course`` is the offline course dataset of this mode (``course-small`` in fast mode,
     ``course-full`` otherwise; ``data.build.ensure_dataset`` builds it).
@@ -58,17 +44,16 @@ def dataset_files(config, data_dir):
                            "for bach10_audio.hdf5 and bach10.pyjama)")
     if base == "course":
         base = f"course-{runtime.dataset_preset()}"
-    kind = "feat" if config.get("feature", {}).get("type") == "precomputed" else "audio"
-    data_dir = Path(data_dir)
-    return data_dir / f"{base}_{kind}.hdf5", data_dir / f"{base}.pyjama"
+    computed = not config.get("feature") or feature.is_computed(config.feature)
+    return audio_store.pair_paths(data_dir, base, "audio" if computed else "feat")
 
 
 def _sections(config):
-    """(dataset section, feature section) of a config, as Configs (attribute and key access)."""
-    config = as_config(config)
-    for section in ("dataset", "feature"):
-        if not isinstance(config.get(section), dict):
-            raise DatasetError(f"the config has no '{section}' section; give the whole YAML config")
+    """(dataset section, feature section) of a config, as Configs, with the feature keys every Dataset needs."""
+    try:
+        config = require_sections(config, ("dataset", "feature"))
+    except ConfigError as error:
+        raise DatasetError(str(error)) from None
     for key in ("type", "patch_L_frame", "patch_STEP_frame"):  # sr_hz: optional, read from the audio file
         if key not in config.feature:
             raise DatasetError(f"the config's feature section has no '{key}'")
@@ -76,7 +61,7 @@ def _sections(config):
 
 
 class _PatchDataset(Dataset):
-    """What the three datasets share: reading, splitting, features (three placements), targets, patches."""
+    """What the three datasets share: reading, splitting, selecting, features (``placement``), targets, patches."""
 
     split_group_key = None  # the field that groups tracks for a split made here (None: work_id, else the original
     # course's split by entry index; dataset.group_key overrides)
@@ -84,41 +69,31 @@ class _PatchDataset(Dataset):
     def __init__(self, hdf5_audio_file, pyjama_annot_file, split, config, feature_placement="memory",
                  feature_cache_dir=None, progress=True):
         super().__init__()
-        if feature_placement not in FEATURE_PLACEMENT_L:
-            raise ValueError(f"feature_placement must be one of {', '.join(FEATURE_PLACEMENT_L)}, "
-                             f"got '{feature_placement}'")
         self.dataset_d, self.feature_d = _sections(config)
-        if self.feature_d["type"] == "precomputed" and feature_placement != "memory":
-            raise DatasetError(f"precomputed features are read into memory: use feature_placement='memory', "
-                               f"not '{feature_placement}'")
         self.hdf5_audio_file, self.pyjama_annot_file = str(hdf5_audio_file), str(pyjama_annot_file)
         self.split, self.feature_placement = split, feature_placement
         self.skipped_d = {}  # reason -> number of entries left out on purpose (reported, never silent)
-
+        if feature_placement not in FEATURE_PLACEMENT_L:
+            raise ValueError(f"feature_placement must be one of {', '.join(FEATURE_PLACEMENT_L)}, "
+                             f"got '{feature_placement}'")
         data_d = annotation.load_pyjama(pyjama_annot_file)
         self.prepare_labels(data_d)
         entry_l = annotation.f_get_split_entry_l(data_d["collection"]["entry"], split,
                                                  group_key=self.dataset_d.get("group_key", self.split_group_key),
                                                  pyjama_annot_file=self.pyjama_annot_file)
-        entry_l = self.select_entries(self._select_renderers(entry_l))
-        if not entry_l:
+        self.entry_l = self.select_entries(self._select_renderers(entry_l))
+        if not self.entry_l:
             raise DatasetError(f"{pyjama_annot_file}: no entry left in the '{split}' split after selection "
                                f"(left out: {self.skipped_d})")
-        self.entry_l = entry_l
-        self.key_l = [entry["filepath"][0]["value"] for entry in entry_l]
-
-        self.sr_hz_source = "the config's feature.sr_hz"
-        if self.feature_d["type"] != "precomputed" and "sr_hz" not in self.feature_d:
-            self._read_sr_hz(hdf5_audio_file)
+        self.key_l = [entry["filepath"][0]["value"] for entry in self.entry_l]
+        self.placement = placement.make_placement(feature_placement, hdf5_audio_file, self.feature_d, self.key_l,
+                                                  feature_cache_dir)
+        self.feature_d, self.sr_hz_source = self.placement.feature_d, self.placement.sr_hz_source
         self.data_d, self.patch_l = {}, []
-        cache_path = None
-        if feature_placement == "disk":
-            cache_path = feature_cache.f_cache_features(hdf5_audio_file, self.feature_d, key_l=self.key_l,
-                                                        cache_dir=feature_cache_dir)
-        self.cache_path, self._cache_fid, self._cache_pid = cache_path, None, None
-        with open_audio_file(hdf5_audio_file) as audio_fid:
-            for entry in tqdm(entry_l, desc=f"{type(self).__name__}({split})", unit="track", disable=not progress):
-                self.data_d[entry["filepath"][0]["value"]] = self._prepare_track(entry, audio_fid, cache_path)
+        with self.placement.opened() as source_fid:
+            for entry in tqdm(self.entry_l, desc=f"{type(self).__name__}({split})", unit="track",
+                              disable=not progress):
+                self._prepare_track(entry, source_fid)
         self.prepare_items()
         self.report()
 
@@ -128,8 +103,7 @@ class _PatchDataset(Dataset):
         return self._track(key)["y"]
 
     def renderer_of_key(self, key):
-        """Who played the track: its entry's ``renderer`` field (``synth``, ``timgm``, ``merlin``; ``synth`` for
-        files made before the field existed)."""
+        """Who played the track: its entry's ``renderer`` field (``synth`` for files made before the field existed)."""
         entry = self.entry_l[self.key_l.index(key)]
         return str(entry.get("renderer", [{"value": "synth"}])[0]["value"])
 
@@ -143,11 +117,16 @@ class _PatchDataset(Dataset):
 
     def get_track(self, key):
         """Whole-track feature and target: (X tensor (C, F, T) or (1, T), the target of ``get_target``)."""
-        return self.get_X(key, 0, self._track(key)["n_frames"]), self.get_target(key)
+        target = self.get_target(key)  # first: a key of another split is reported as such
+        return self.get_X(key, 0, self.placement.n_frames(key)), target
 
     def get_track_patches(self, key):
         """Every patch of a track, stacked: tensor (n_patch, C, F, L) or (n_patch, 1, L)."""
         return torch.stack([self.get_X(key, p["start_frame"], p["end_frame"]) for p in self.track_patches(key)])
+
+    def get_X(self, key, start_frame, end_frame):
+        """Feature of frames [start_frame, end_frame) of a track: tensor (C, F, L) or (1, L), float32."""
+        return self.placement.get_X(key, start_frame, end_frame)
 
     def _track(self, key):
         if key not in self.data_d:
@@ -155,100 +134,22 @@ class _PatchDataset(Dataset):
                            f"(this dataset has {len(self.key_l)} tracks: see .key_l)")
         return self.data_d[key]
 
-    def _read_sr_hz(self, hdf5_audio_file):
-        """A config without ``feature.sr_hz`` (the original course's configs): the sampling rate of the
-        dataset's first track, which every other track must share."""
-        with open_audio_file(hdf5_audio_file) as audio_fid:
-            _, sr_hz = read_audio(audio_fid, self.key_l[0], self.hdf5_audio_file)
-        self.feature_d = as_config({**self.feature_d.to_dict(), "sr_hz": sr_hz}, "feature")
-        self.sr_hz_source = f"track '{self.key_l[0]}' (the config has no feature.sr_hz)"
-
-    # --- one track: feature (or audio), time axis, target, patches
-    def _prepare_track(self, entry, audio_fid, cache_path):
+    def _prepare_track(self, entry, source_fid):
+        """One track: its feature (by the placement), frame times, target and patches."""
         key = entry["filepath"][0]["value"]
-        where = f"{self.hdf5_audio_file}, track '{key}'"
-        if self.feature_d["type"] == "precomputed":
-            return self._prepare_precomputed_track(entry, audio_fid, key, where)
-        audio_v, sr_hz = read_audio(audio_fid, key, self.hdf5_audio_file)
-        if sr_hz != self.feature_d["sr_hz"]:
-            raise DatasetError(f"{where}: sampling rate {sr_hz} Hz but {self.feature_d['sr_hz']} Hz from "
-                               f"{self.sr_hz_source}; resample the audio to one rate or change the config")
-        track_d = {}
-        if self.feature_placement == "memory":
-            X, time_sec_v = feature.f_get_feature(audio_v, sr_hz, self.feature_d)
-            track_d["X"] = torch.from_numpy(X).float()
-        elif self.feature_placement == "disk":
-            with h5py.File(cache_path, "r") as cache_fid:
-                time_sec_v = cache_fid[key]["time_sec_v"][()]
-        else:
-            track_d["audio_v"] = audio_v
-            time_sec_v = (np.arange(feature.f_get_n_frames(audio_v.size, self.feature_d))
-                          * feature.f_get_hop_sec(self.feature_d, sr_hz))
-        track_d["y"] = self.make_target(entry, time_sec_v)
-        track_d["n_frames"], track_d["time_sec_v"] = len(time_sec_v), time_sec_v
+        time_sec_v = self.placement.add_track(key, source_fid)
         try:
             local_patch_l = feature.f_get_patches(len(time_sec_v), self.feature_d["patch_L_frame"],
                                                   self.feature_d["patch_STEP_frame"])
         except ValueError as error:
-            raise DatasetError(f"{where} ({audio_v.size / sr_hz:.2f} s): {error}") from None
-        track_d["patch_l"] = local_patch_l
-        for local_patch in local_patch_l:
-            self.patch_l.append({"audiofile": key, **local_patch})
-        return track_d
-
-    def _prepare_precomputed_track(self, entry, feature_fid, key, where):
-        """A track of a ``_feat.hdf5`` file (features instead of audio, e.g. Cover1000's 12-d features)."""
-        if key not in feature_fid:
-            raise KeyError(f"{self.hdf5_audio_file}: no feature for track '{key}' (named in the .pyjama file)")
-        X = np.asarray(feature_fid[key][()], dtype=np.float32)
-        problem = feature_cache.precomputed_feature_problem(X)
-        if problem is not None:
-            raise DatasetError(f"{where}: {problem}")
-        if X.ndim == 2:
-            X = X[np.newaxis]  # (F, T) -> (1, F, T)
-        if "n_bins" in self.feature_d and X.shape[-2] != self.feature_d["n_bins"]:
-            raise DatasetError(f"{where}: the precomputed feature has {X.shape[-2]} bins but the config says "
-                               f"feature.n_bins = {self.feature_d['n_bins']}; use the feature file made for "
-                               f"this config")
-        hop_sec = float(feature_fid[key].attrs.get("hop_sec", self.feature_d.get("hop_sec", 1.0)))
-        time_sec_v = np.arange(X.shape[-1]) * hop_sec
-        try:
-            local_patch_l = feature.f_get_patches(X.shape[-1], self.feature_d["patch_L_frame"],
-                                                  self.feature_d["patch_STEP_frame"])
-        except ValueError as error:
-            raise DatasetError(f"{where}: {error}") from None
-        for local_patch in local_patch_l:
-            self.patch_l.append({"audiofile": key, **local_patch})
-        return {"X": torch.from_numpy(X), "y": self.make_target(entry, time_sec_v), "n_frames": X.shape[-1],
-                "time_sec_v": time_sec_v, "patch_l": local_patch_l}
-
-    # --- features of one patch, wherever they live
-    def get_X(self, key, start_frame, end_frame):
-        """Feature of frames [start_frame, end_frame) of a track: tensor (C, F, L) or (1, L), float32."""
-        track_d = self.data_d[key]
-        if self.feature_placement == "memory":
-            return track_d["X"][..., start_frame:end_frame]
-        if self.feature_placement == "disk":
-            if self._cache_fid is None or self._cache_pid != os.getpid():  # one handle per DataLoader worker
-                self._cache_fid, self._cache_pid = h5py.File(self.cache_path, "r"), os.getpid()
-            X = feature_cache.read_checked(self._cache_fid, key, np.s_[..., start_frame:end_frame], self.cache_path)
-            return torch.from_numpy(X).float()
-        return torch.from_numpy(self._on_the_fly(track_d, start_frame, end_frame)).float()
-
-    def _on_the_fly(self, track_d, start_frame, end_frame):
-        audio_v, sr_hz = track_d["audio_v"], self.feature_d["sr_hz"]
-        if self.feature_d["type"] == "waveform":
-            return audio_v[np.newaxis, start_frame:end_frame]
-        hop_n, context = feature.f_get_hop_n(self.feature_d), feature.f_get_context_frames(self.feature_d, sr_hz)
-        first_frame = max(0, start_frame - context)
-        last_frame = min(track_d["n_frames"], end_frame + context)
-        end_sample = audio_v.size if last_frame == track_d["n_frames"] else (last_frame - 1) * hop_n + 1
-        X, _ = feature.f_get_feature(audio_v[first_frame * hop_n:end_sample], sr_hz, self.feature_d)
-        return X[..., start_frame - first_frame:end_frame - first_frame]
+            raise DatasetError(f"{self.hdf5_audio_file}, track '{key}' ({self.placement.duration_sec(key):.2f} s): "
+                               f"{error}") from None
+        self.data_d[key] = {"y": self.make_target(entry, time_sec_v), "time_sec_v": time_sec_v,
+                            "patch_l": local_patch_l}
+        self.patch_l += [{"audiofile": key, **local_patch} for local_patch in local_patch_l]
 
     def _select_renderers(self, entry_l):
-        """Only the tracks played by ``dataset.renderer_l`` (e.g. ``[synth]``: train on one renderer, test on
-        another); the others are counted in ``skipped_d``."""
+        """Only the tracks played by ``dataset.renderer_l``; the others are counted in ``skipped_d``."""
         renderer_l = self.dataset_d.get("renderer_l")
         if renderer_l is None:
             return entry_l

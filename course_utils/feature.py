@@ -3,7 +3,9 @@ the layout of each feature (hop, frames, bins, pitch grid, model input shape), i
 
 Every feature is a ``(C, F, T)`` array (``(1, T)`` for the waveform) plus the time of each frame in
 seconds, so that annotations given in seconds can be mapped to frames. ``param_feature`` is the
-``feature`` section of a config (a ``Config`` or a dict, see ``course_utils.config``). The feature cache
+``feature`` section of a config (a ``Config`` or a dict, see ``course_utils.config``). ``FEATURE_TYPE_D`` is the
+one table of feature types (how each is computed, its hop, bins and channels): a new type is one entry plus its
+function (docs/extending.md). The feature cache
 that stores features for a whole dataset is in ``course_utils.feature_cache``; the fast multirate engine
 behind ``f_get_hcqt`` is in ``course_utils._hcqt_engine``.
 
@@ -12,38 +14,16 @@ Taught in notebooks/02_features.ipynb.
 
 import functools
 import math
+from dataclasses import dataclass
 
 import librosa
 import numpy as np
 import scipy.signal
 
-from course_utils import _hcqt_engine
-from course_utils.config import ConfigError, as_config
-
-FEATURE_TYPES = ("waveform", "lms", "hcqt")
+from course_utils import _hcqt_engine, audio_store
+from course_utils.config import ConfigError, as_config, closest_name
 
 # --- input checks ---------------------------------------------------------------------------------
-
-
-def _check_audio(audio_v, sr_hz):
-    """Raise a ValueError that says how to fix audio that the features cannot take."""
-    if not isinstance(audio_v, np.ndarray):
-        raise ValueError(f"audio_v must be a numpy array, got {type(audio_v).__name__}")
-    if audio_v.ndim != 1:
-        raise ValueError(
-            f"audio_v must be mono with shape (n_samples,), got shape {audio_v.shape}; "
-            "mix it down first with librosa.to_mono(audio_m) (librosa expects (n_channels, n_samples))")
-    if not np.issubdtype(audio_v.dtype, np.floating):
-        raise ValueError(
-            f"audio_v must hold floats in [-1, 1], got dtype {audio_v.dtype}; "
-            "for int16 samples use audio_v.astype(np.float32) / 32768")
-    if audio_v.size == 0:
-        raise ValueError("audio_v is empty (0 samples); check the file it was read from")
-    if not np.all(np.isfinite(audio_v)):
-        n_bad = int(np.sum(~np.isfinite(audio_v)))
-        raise ValueError(f"audio_v holds {n_bad} NaN or inf samples; check the file it was read from")
-    if isinstance(sr_hz, bool) or not isinstance(sr_hz, (int, float, np.integer, np.floating)) or sr_hz <= 0:
-        raise ValueError(f"sr_hz must be a positive number of samples per second, got {sr_hz!r}")
 
 
 def _check_hop(hop_n, name):
@@ -70,7 +50,7 @@ def f_get_waveform(audio_v, sr_hz):
 
     Taught in notebooks/02_features.ipynb.
     """
-    _check_audio(audio_v, sr_hz)
+    audio_store.check_audio(audio_v, sr_hz)
     data_m = audio_v.astype(np.float32)[np.newaxis, :]
     time_sec_v = np.arange(audio_v.size) / float(sr_hz)
     return data_m, time_sec_v
@@ -109,7 +89,7 @@ def f_get_lms(audio_v, sr_hz, param_lms):
 
     Taught in notebooks/02_features.ipynb.
     """
-    _check_audio(audio_v, sr_hz)
+    audio_store.check_audio(audio_v, sr_hz)
     param_lms = as_config(param_lms, "feature")
     nb_band = int(param_lms.require("nb_band"))
     window_n = _check_hop(param_lms.require("L_n"), "L_n (window length)")
@@ -157,7 +137,7 @@ def f_get_hcqt(audio_v, sr_hz, param_hcqt):
 
     Taught in notebooks/02_features.ipynb.
     """
-    _check_audio(audio_v, sr_hz)
+    audio_store.check_audio(audio_v, sr_hz)
     param_hcqt = as_config(param_hcqt, "feature")
     h_l = [float(h) for h in param_hcqt.require("h_l")]
     if len(h_l) == 0 or min(h_l) <= 0:
@@ -230,6 +210,80 @@ def f_get_patches(total_len, patch_len, patch_hopsize):
     return [{"start_frame": start, "end_frame": start + patch_len} for start in start_v]
 
 
+# --- the table of feature types: how each is computed and laid out ----------------------------------
+
+
+@dataclass(frozen=True)
+class FeatureType:
+    """What the rest of the course needs to know about one feature type, each a function of its config section.
+
+    compute : ``compute(audio_v, sr_hz, param) -> (data, time_sec_v)``; None for features that are read from a
+        file (``precomputed``: a source of features, see ``placement.Precomputed``)
+    hop_n : ``hop_n(param)`` -> samples between two frames (None: no audio, ``param.hop_sec`` gives the hop)
+    n_bins : ``n_bins(param)`` -> size of the frequency axis (None: the feature has none)
+    n_channels : ``n_channels(param)`` -> size of the channel axis
+    context_frames : ``context_frames(param, sr_hz)`` -> frames of audio needed on each side of a patch to compute
+        its feature exactly (features on the fly)
+    n_frames : ``n_frames(n_samples, param)`` -> frames of the feature of ``n_samples`` of audio (None: centred
+        frames, ``1 + n_samples // hop_n``)
+    """
+
+    compute: object
+    hop_n: object
+    n_bins: object
+    n_channels: object
+    context_frames: object = lambda param, sr_hz: 0
+    n_frames: object = None
+
+
+def _hcqt_without_grid(audio_v, sr_hz, param_hcqt):
+    data_3m, time_sec_v, _ = f_get_hcqt(audio_v, sr_hz, param_hcqt)
+    return data_3m, time_sec_v
+
+
+def _lms_context(param, sr_hz):
+    """Half the analysis window, in frames, plus one."""
+    return math.ceil(param.require("L_n") / 2 / int(param.require("STEP_n"))) + 1
+
+
+def _hcqt_context(param, sr_hz):
+    """Half the longest CQT filter (the lowest harmonic's lowest bin), in frames, plus two."""
+    longest_n = _hcqt_engine.longest_filter_n(sr_hz, param.require("fmin") * min(param.require("h_l")),
+                                              12 * param.require("bins_per_semitone"))
+    return math.ceil(longest_n / 2 / int(param.require("hop_length"))) + 2
+
+
+FEATURE_TYPE_D = {
+    "waveform": FeatureType(compute=lambda audio_v, sr_hz, param: f_get_waveform(audio_v, sr_hz),
+                            hop_n=lambda param: 1, n_bins=None, n_channels=lambda param: 1,
+                            n_frames=lambda n_samples, param: int(n_samples)),
+    "lms": FeatureType(compute=f_get_lms, hop_n=lambda param: int(param.require("STEP_n")),
+                       n_bins=lambda param: int(param.require("nb_band")), n_channels=lambda param: 1,
+                       context_frames=_lms_context),
+    "hcqt": FeatureType(compute=_hcqt_without_grid, hop_n=lambda param: int(param.require("hop_length")),
+                        n_bins=lambda param: 12 * int(param.require("bins_per_semitone")) * int(
+                            param.require("n_octaves")),
+                        n_channels=lambda param: len(param.require("h_l")), context_frames=_hcqt_context),
+    "precomputed": FeatureType(compute=None, hop_n=None, n_bins=lambda param: int(param.require("n_bins")),
+                               n_channels=lambda param: int(param.get("n_channels", 1))),
+}
+
+
+def feature_type_of(param_feature):
+    """(the feature section as a Config, its ``FeatureType``); a ConfigError names an unknown type."""
+    param_feature = as_config(param_feature, "feature")
+    name = param_feature.require("type")
+    if name not in FEATURE_TYPE_D:
+        raise ConfigError(f"feature section: unknown feature type {name!r}.{closest_name(name, FEATURE_TYPE_D)} "
+                          f"Use one of {', '.join(FEATURE_TYPE_D)}")
+    return param_feature, FEATURE_TYPE_D[name]
+
+
+def is_computed(param_feature):
+    """True when the feature is computed from audio; False when it is read from a file (``precomputed``)."""
+    return feature_type_of(param_feature)[1].compute is not None
+
+
 # --- one entry point for the configs -------------------------------------------------------------
 
 
@@ -240,90 +294,69 @@ def f_get_feature(audio_v, sr_hz, param_feature):
     ----------
     audio_v : np.ndarray, shape (n_samples,), float in [-1, 1]
     sr_hz : int or float
-    param_feature : config section with ``type`` in ``FEATURE_TYPES`` and that feature's keys
+    param_feature : config section with ``type`` (a key of ``FEATURE_TYPE_D``) and that feature's keys
 
     Returns
     -------
     data : np.ndarray, shape (1, n_samples) for 'waveform', (C, F, n_frames) otherwise, float32
     time_sec_v : np.ndarray, shape (n_frames,), time of each frame in seconds
     """
-    feature_type = _feature_type(param_feature)
-    if feature_type == "waveform":
-        return f_get_waveform(audio_v, sr_hz)
-    if feature_type == "lms":
-        return f_get_lms(audio_v, sr_hz, param_feature)
-    data_3m, time_sec_v, _ = f_get_hcqt(audio_v, sr_hz, param_feature)
-    return data_3m, time_sec_v
-
-
-def _feature_type(param_feature, allowed_l=FEATURE_TYPES):
-    feature_type = as_config(param_feature, "feature").require("type")
-    if feature_type not in allowed_l:
-        raise ValueError(f"unknown feature type '{feature_type}'; use one of {', '.join(allowed_l)}")
-    return feature_type
+    param_feature, feature_type = feature_type_of(param_feature)
+    if feature_type.compute is None:
+        raise ConfigError(f"feature type '{param_feature.type}' is read from a file, not computed from audio")
+    return feature_type.compute(audio_v, sr_hz, param_feature)
 
 
 # --- the layout of a feature: what the dataset, the targets and the model need to know ---------------
 
 
 def f_get_hop_n(param_feature):
-    """Samples between two frames, whatever the type: 1 (waveform), ``STEP_n`` (lms), ``hop_length`` (hcqt)."""
-    feature_type = _feature_type(param_feature)
-    if feature_type == "waveform":
-        return 1
-    return int(as_config(param_feature, "feature").require("STEP_n" if feature_type == "lms" else "hop_length"))
+    """Samples between two frames: 1 (waveform), ``STEP_n`` (lms), ``hop_length`` (hcqt)."""
+    param_feature, feature_type = feature_type_of(param_feature)
+    if feature_type.hop_n is None:
+        raise ConfigError(f"feature type '{param_feature.type}' is read from a file: it has a hop in seconds "
+                          "(hop_sec), not in samples")
+    return feature_type.hop_n(param_feature)
 
 
 def f_get_hop_sec(param_feature, sr_hz):
-    """Seconds between two frames: ``hop_sec`` for precomputed features, else the hop in samples / sr_hz."""
-    param_feature = as_config(param_feature, "feature")
-    if param_feature.get("type") == "precomputed":
+    """Seconds between two frames: the hop in samples / sr_hz, or ``hop_sec`` for features read from a file."""
+    param_feature, feature_type = feature_type_of(param_feature)
+    if feature_type.hop_n is None:
         return float(param_feature.require("hop_sec"))
-    return f_get_hop_n(param_feature) / float(sr_hz)
+    return feature_type.hop_n(param_feature) / float(sr_hz)
 
 
 def f_get_n_frames(n_samples, param_feature):
-    """Frames of the feature of ``n_samples`` of audio (centred frames: 1 + n_samples // hop)."""
-    if _feature_type(param_feature) == "waveform":
-        return int(n_samples)
-    return 1 + int(n_samples) // f_get_hop_n(param_feature)
+    """Frames of the feature of ``n_samples`` of audio (centred frames: 1 + n_samples // hop; waveform: n_samples)."""
+    param_feature, feature_type = feature_type_of(param_feature)
+    if feature_type.n_frames is None:
+        return 1 + int(n_samples) // f_get_hop_n(param_feature)
+    return feature_type.n_frames(n_samples, param_feature)
 
 
 def f_get_context_frames(param_feature, sr_hz):
     """Frames of audio needed on each side of a patch to compute its feature exactly (features on the fly):
     half the analysis window (lms) or half the longest CQT filter (hcqt), in frames, plus a margin."""
-    param_feature = as_config(param_feature, "feature")
-    feature_type = _feature_type(param_feature)
-    if feature_type == "waveform":
-        return 0
-    hop_n = f_get_hop_n(param_feature)
-    if feature_type == "lms":
-        return math.ceil(param_feature.require("L_n") / 2 / hop_n) + 1
-    longest_n = _hcqt_engine.longest_filter_n(sr_hz, param_feature.require("fmin") * min(param_feature.require("h_l")),
-                                              12 * param_feature.require("bins_per_semitone"))
-    return math.ceil(longest_n / 2 / hop_n) + 2
+    param_feature, feature_type = feature_type_of(param_feature)
+    return feature_type.context_frames(param_feature, sr_hz)
 
 
 def f_get_n_bins(param_feature):
     """Size of the frequency axis: ``nb_band`` (lms), ``12 * bins_per_semitone * n_octaves`` (hcqt),
     ``n_bins`` (precomputed). The waveform has none (ValueError)."""
-    param_feature = as_config(param_feature, "feature")
-    feature_type = _feature_type(param_feature, (*FEATURE_TYPES, "precomputed"))
-    if feature_type == "lms":
-        return int(param_feature.require("nb_band"))
-    if feature_type == "hcqt":
-        return 12 * int(param_feature.require("bins_per_semitone")) * int(param_feature.require("n_octaves"))
-    if feature_type == "precomputed":
-        return int(param_feature.require("n_bins"))
-    raise ValueError("the waveform has no frequency axis (no bins)")
+    param_feature, feature_type = feature_type_of(param_feature)
+    if feature_type.n_bins is None:
+        raise ValueError(f"the {param_feature.type} has no frequency axis (no bins)")
+    return feature_type.n_bins(param_feature)
 
 
 def f_get_pitch_grid_hz(param_feature):
     """Centre frequency (Hz) of each bin of the HCQT's h = 1 channel: ``fmin * 2 ** (k / bins_per_octave)``,
     shape (n_bins,). Piano-roll targets and model outputs of multi-pitch estimation live on this grid."""
     param_feature = as_config(param_feature, "feature")
-    if _feature_type(param_feature) != "hcqt":
-        raise ValueError(f"a pitch grid needs the HCQT (feature.type: hcqt), got '{param_feature.type}'")
+    if param_feature.get("type") != "hcqt":
+        raise ValueError(f"a pitch grid needs the HCQT (feature.type: hcqt), got '{param_feature.get('type')}'")
     return _pitch_grid_hz(float(param_feature.require("fmin")), 12 * int(param_feature.require("bins_per_semitone")),
                           f_get_n_bins(param_feature))
 
@@ -340,15 +373,8 @@ def feature_input_dim(param_feature, batch_size):
     hcqt: [B, len(h_l), 12 * bins_per_semitone * n_octaves, patch_L_frame];
     precomputed: [B, n_channels (default 1), n_bins, patch_L_frame] (features read from a file).
     """
-    param_feature = as_config(param_feature, "feature")
-    feature_type = param_feature.get("type")
-    if feature_type not in (*FEATURE_TYPES, "precomputed"):
-        raise ConfigError(f"feature section: unknown type {feature_type!r}; use waveform, lms, hcqt or precomputed")
+    param_feature, feature_type = feature_type_of(param_feature)
     patch_len = int(param_feature.require("patch_L_frame"))
-    if feature_type == "waveform":
-        return [batch_size, 1, patch_len]
-    if feature_type == "hcqt":
-        n_channels = len(param_feature.require("h_l"))
-    else:
-        n_channels = int(param_feature.get("n_channels", 1))
-    return [batch_size, n_channels, f_get_n_bins(param_feature), patch_len]
+    if feature_type.n_bins is None:
+        return [batch_size, feature_type.n_channels(param_feature), patch_len]
+    return [batch_size, feature_type.n_channels(param_feature), feature_type.n_bins(param_feature), patch_len]

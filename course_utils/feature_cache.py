@@ -197,9 +197,15 @@ def _store_all(cache_fid, result_iter, progress):
 
 def f_read_cached_feature(cache_fid, key, cache_path="<feature file>"):
     """One track's feature from an open feature file: ``(X, time_sec_v)`` as numpy arrays."""
+    time_sec_v = read_time_sec_v(cache_fid, key, cache_path)
+    return read_checked(cache_fid, key, (), cache_path), time_sec_v
+
+
+def read_time_sec_v(cache_fid, key, cache_path="<feature file>"):
+    """The frame times (seconds) of one track of an open feature file."""
     if key not in cache_fid:
         raise KeyError(f"{cache_path}: no feature for track '{key}'; run f_cache_features for it")
-    return read_checked(cache_fid, key, (), cache_path), cache_fid[key]["time_sec_v"][()]
+    return cache_fid[key]["time_sec_v"][()]
 
 
 def read_checked(cache_fid, key, index, cache_path="<feature file>"):

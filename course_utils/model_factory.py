@@ -43,7 +43,13 @@ ACTIVATION_D = {name: getattr(nn, name) for name in (
     "ReLU", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU", "Tanh", "Sigmoid", "Softplus", "Softmax",
     "LogSoftmax", "Identity")}
 SPECIAL_TYPES = ("Activation", "StoreAs", "CatWith")
-REGISTRY = sorted([*TORCH_LAYER_D, *COURSE_LAYER_D, *SPECIAL_TYPES])
+
+
+def layer_types():
+    """Every layer type a YAML model may use, sorted: the torch layers, the course's layers and the special types.
+    A new layer is a class in ``layers`` and its name in ``COURSE_LAYER_D`` (docs/extending.md)."""
+    return sorted([*TORCH_LAYER_D, *COURSE_LAYER_D, *SPECIAL_TYPES])
+
 
 # Parameters that may be -1, and how each is read from the incoming tensor X.
 INFERABLE_D = {
@@ -90,9 +96,9 @@ def _parse_layer_spec(spec, path):
     params = spec[1] if len(spec) == 2 else None
     if params is None or params == "empty" or params == {}:
         params = {}
-    if layer_type not in REGISTRY:
-        raise ConfigError(f"{path}: unknown layer type '{layer_type}'.{closest_name(layer_type, REGISTRY)} "
-                          f"Valid types: {', '.join(REGISTRY)}")
+    if layer_type not in layer_types():
+        raise ConfigError(f"{path}: unknown layer type '{layer_type}'.{closest_name(layer_type, layer_types())} "
+                          f"Valid types: {', '.join(layer_types())}")
     return layer_type, params
 
 

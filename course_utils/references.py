@@ -50,13 +50,6 @@ def format_reference(key, bibliography_d=None):
     return f"{entry['authors']} ({entry['year']}). *{entry['title']}*. {entry['venue']}. <{link}>"
 
 
-def further_reading_markdown(key_l, bibliography_d=None):
-    """The markdown of a notebook's "Further reading" cell for these keys, in this order."""
-    bibliography_d = bibliography_d or load_bibliography()
-    line_l = [f"- **[{key}]** {format_reference(key, bibliography_d)}" for key in key_l]
-    return "## Further reading\n" + "\n".join(line_l)
-
-
 def heading_anchor(heading):
     """The anchor of a markdown heading as GitHub and Jupyter make it: lower case, spaces to '-', no punctuation."""
     return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")

@@ -24,7 +24,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm.auto import tqdm
 
-from course_utils import augment, safe_files
+from course_utils import augment, runtime, safe_files
 from course_utils.config import ConfigError, as_config, to_plain
 from course_utils.model_factory import NetModel
 
@@ -200,8 +200,8 @@ def fit(model, train_loader, valid_loader, loss_fn, config, device=None, optimiz
     device = device if device is not None else next(model.parameters()).device
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=settings.learning_rate)
     step_model, memory_format = _fast_training_setup(model, settings, device)
-    autocast_dtype, scaler = _mixed_precision(settings, device)
-    is_main = not torch.distributed.is_initialized() or torch.distributed.get_rank() == 0
+    precision = _mixed_precision(settings, device)
+    is_main = runtime.is_main_process()
     stopper = EarlyStopping(settings.patience, higher_is_better=valid_score_fn is not None)
     history = {"train_loss": [], "valid_loss": [], "valid_score": [], "best_epoch": -1}
     best_state = copy.deepcopy(model.state_dict())
@@ -209,17 +209,8 @@ def fit(model, train_loader, valid_loader, loss_fn, config, device=None, optimiz
     for epoch in progress:
         if isinstance(getattr(train_loader, "sampler", None), DistributedSampler):
             train_loader.sampler.set_epoch(epoch)  # a new shuffle each epoch, the same in every process
-        try:
-            train_loss = train_one_epoch(step_model, train_loader, loss_fn, optimizer, device, memory_format,
-                                         autocast_dtype, scaler)
-        except Exception as error:
-            if step_model is model or not type(error).__module__.startswith(("torch._dynamo", "torch._inductor")):
-                raise
-            warnings.warn(f"torch.compile failed ({type(error).__name__}); training without it. Set train.compile: "
-                          "false in the config to skip the attempt.", stacklevel=2)
-            step_model = _distributed(model, device)
-            train_loss = train_one_epoch(step_model, train_loader, loss_fn, optimizer, device, memory_format,
-                                         autocast_dtype, scaler)
+        step_model, train_loss = _train_epoch(step_model, model, train_loader, loss_fn, optimizer, device,
+                                              memory_format, precision)
         history["train_loss"].append(train_loss)
         history["valid_loss"].append(evaluate_loss(model, valid_loader, loss_fn, device))
         score = valid_score_fn(model) if valid_score_fn is not None else math.nan
@@ -235,6 +226,23 @@ def fit(model, train_loader, valid_loader, loss_fn, config, device=None, optimiz
     model.load_state_dict(best_state)
     history["best_epoch"] = stopper.best_epoch
     return history
+
+
+def _train_epoch(step_model, model, train_loader, loss_fn, optimizer, device, memory_format, precision):
+    """One training epoch with ``step_model`` (the model, or its compiled or distributed wrapper); when
+    ``torch.compile`` fails (e.g. no C++ compiler), the epoch runs again without it, with a warning.
+    Returns (the module to use from now on, the epoch's mean training loss)."""
+    try:
+        return step_model, train_one_epoch(step_model, train_loader, loss_fn, optimizer, device, memory_format,
+                                           *precision)
+    except Exception as error:
+        if step_model is model or not type(error).__module__.startswith(("torch._dynamo", "torch._inductor")):
+            raise
+        warnings.warn(f"torch.compile failed ({type(error).__name__}); training without it. Set train.compile: "
+                      "false in the config to skip the attempt.", stacklevel=3)
+        step_model = _distributed(model, device)
+        return step_model, train_one_epoch(step_model, train_loader, loss_fn, optimizer, device, memory_format,
+                                           *precision)
 
 
 def _fast_training_setup(model, settings, device):

@@ -1,4 +1,4 @@
-"""Sphinx settings of the course's website (built by ``python -m course_utils.website``).
+"""Sphinx settings of the course's website (built by ``python -m course_utils.tools.website``).
 
 The build copies this file into a staging folder that mirrors the repository (``notebooks/``, ``docs/``) and
 holds executed notebooks: myst-nb renders them as they are (text, code, printouts, figures, audio players),

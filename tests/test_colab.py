@@ -17,7 +17,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils import runtime, website
+from course_utils import runtime
+from course_utils.tools import launch, website
 
 ROOT = runtime.project_dir()
 NOTEBOOK_PATH_L = website.notebook_paths(ROOT / "notebooks")
@@ -31,9 +32,9 @@ def _first_code_cell(path):
 def test_every_notebook_starts_with_the_colab_cell(notebook_path):
     cell = _first_code_cell(notebook_path)
     assert "colab" in cell.metadata.get("tags", []), f"{notebook_path.name}: first code cell not tagged 'colab'"
-    assert cell.source == website.colab_cell_source(), (
-        f"{notebook_path.name}: the first code cell is not website.colab_cell_source(); run "
-        "'.venv/bin/python -m course_utils.website --sync-colab-cells'")
+    assert cell.source == launch.colab_cell_source(), (
+        f"{notebook_path.name}: the first code cell is not launch.colab_cell_source(); run "
+        "'.venv/bin/python -m course_utils.tools.website --sync-colab-cells'")
 
 
 def test_the_colab_cell_does_nothing_outside_colab(monkeypatch, tmp_path):
@@ -45,15 +46,15 @@ def test_the_colab_cell_does_nothing_outside_colab(monkeypatch, tmp_path):
 
     monkeypatch.setattr(subprocess, "run", no_subprocess)
     path_before_l, module_name_s = list(sys.path), set(sys.modules)
-    exec(compile(website.colab_cell_source(), "<colab cell>", "exec"), {})
+    exec(compile(launch.colab_cell_source(), "<colab cell>", "exec"), {})
     assert Path.cwd() == tmp_path and list(tmp_path.iterdir()) == []
     assert sys.path == path_before_l
     assert "google.colab" not in set(sys.modules) - module_name_s
 
 
 def test_the_colab_cell_clones_the_published_repository():
-    source = website.colab_cell_source()
-    assert f'"{website.REPOSITORY_URL}"' in source
+    source = launch.colab_cell_source()
+    assert f'"{launch.REPOSITORY_URL}"' in source
     assert "google.colab" in source  # how the hook and a reader tell the bootstrap from a forbidden install cell
 
 
@@ -85,7 +86,7 @@ def test_the_colab_branch_installs_the_course_in_a_fresh_environment_and_a_noteb
                                capture_output=True, text=True, timeout=1200)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
 
-    course_dir = content_dir / website.COLAB_CLONE_NAME
+    course_dir = content_dir / launch.COLAB_CLONE_NAME
     assert (course_dir / "course_utils" / "__init__.py").is_file(), "the cell did not clone the course"
     built_s = {path.name for path in (course_dir / "data").glob("course-small*")}
     assert {"course-small.pyjama", "course-small_audio.hdf5"} <= built_s, f"no small dataset built: {built_s}"

@@ -291,7 +291,7 @@ def test_sampled_renderer_errors_name_what_is_wrong(tmp_path):
         sampled.load_soundfont()._preset_zones(7, bank=5)
     with pytest.raises(ValueError, match="unknown sample library 'fluid'; use one of timgm, merlin"):
         sampled.soundfont_path("fluid")
-    with pytest.raises(ValueError, match=r"Nope.abc: unknown renderer 'fluid'; use synth or one of timgm, merlin"):
+    with pytest.raises(ValueError, match=r"Nope.abc: unknown renderer 'fluid'; use one of synth, timgm, merlin"):
         render.render_track({"kind": "chorale", "source": "Nope.abc", "renderer": "fluid"}, 4.0)
 
 

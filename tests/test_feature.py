@@ -187,7 +187,7 @@ def test_feature_input_dim():
     assert feature.feature_input_dim({"type": "lms", "nb_band": 64, "patch_L_frame": 10}, 2) == [2, 1, 64, 10]
     with pytest.raises(ConfigError, match="'patch_L_frame' is missing"):
         feature.feature_input_dim({"type": "lms", "nb_band": 64}, 2)
-    with pytest.raises(ConfigError, match="unknown type 'mfcc'"):
+    with pytest.raises(ConfigError, match="unknown feature type 'mfcc'"):
         feature.feature_input_dim({"type": "mfcc", "patch_L_frame": 3}, 2)
     assert feature.feature_input_dim({"type": "precomputed", "n_bins": 12, "patch_L_frame": 8}, 2) == [2, 1, 12, 8]
     with pytest.raises(ConfigError, match="'n_bins' is missing"):

@@ -12,8 +12,8 @@ import h5py
 import numpy as np
 import pytest
 
+from course_utils import audio_store, feature_cache
 from course_utils import dataset as ds
-from course_utils import feature_cache
 from course_utils.data import real
 
 from .helpers import write_pyjama
@@ -100,7 +100,7 @@ def test_fetch_downloads_unzips_and_checks_the_pair(file_server, tmp_path):
     out = tmp_path / "out"
     data_path, pyjama_path = real.fetch_real_dataset("bach10", url, out, sha256_d, progress=False)
     assert (data_path.name, pyjama_path.name) == ("bach10_audio.hdf5", "bach10.pyjama")
-    assert real.real_pair_problem(data_path, pyjama_path) is None
+    assert audio_store.pair_problem(data_path, pyjama_path) is None
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["bach10.pyjama", "bach10_audio.hdf5"]
     (served / "bach10_audio.hdf5.zip").unlink()  # a checked pair is not downloaded again
     assert real.fetch_real_dataset("bach10", url, out, progress=False) == (data_path, pyjama_path)

@@ -1,4 +1,4 @@
-"""course_utils.train_original: an original config trained on files in the original schema, and a clear
+"""course_utils.tools.train_original: an original config trained on files in the original schema, and a clear
 message when the files are missing."""
 
 from pathlib import Path
@@ -6,8 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from course_utils import train_original
+from course_utils import task
 from course_utils.config import load_config
+from course_utils.tools import train_original
 
 from .helpers import sine_track, write_audio_hdf5, write_pyjama
 
@@ -47,7 +48,7 @@ def test_missing_files_say_how_to_get_them(tmp_path, capsys):
     assert "gtzan-genre_audio.hdf5" in message and "real.fetch_real_dataset('gtzan-genre'" in message
 
 
-@pytest.mark.parametrize("name, task", [("autotagging_D2-I1-C1", "tag"), ("bittner_D2-I2-C1", "pitch"),
-                                        ("chord_D3-I3", "tag")])
-def test_task_of_each_original_family(name, task):
-    assert train_original.task_of(load_config(ROOT / "configs" / "original" / f"{name}.yaml")) == task
+@pytest.mark.parametrize("name, task_name", [("autotagging_D2-I1-C1", "multilabel"), ("bittner_D2-I2-C1", "pitch"),
+                                             ("chord_D3-I3", "segment")])
+def test_task_of_each_original_family(name, task_name):
+    assert task.task_of(load_config(ROOT / "configs" / "original" / f"{name}.yaml")) == task_name

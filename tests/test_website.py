@@ -1,21 +1,22 @@
-"""The website's sources (course_utils.website): launch links, the landing page made of README.md's own sections,
+"""The website's sources (course_utils.tools.website): launch links, the landing page made of README.md's own sections,
 the pages' notebooks. The Sphinx build and the browser test are in docs/tests (``.ci/run`` runs them)."""
 
 import nbformat
 import pytest
 
-from course_utils import runtime, website
+from course_utils import runtime
+from course_utils.tools import launch, website
 
 ROOT = runtime.project_dir()
 README_TEXT = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_launch_links_open_the_notebook_of_the_published_repository():
-    owner_name = website.github_owner_and_name()
-    assert website.REPOSITORY_URL == f"https://github.com/{owner_name}"
-    assert website.colab_url("05_training_tagging.ipynb") == (
+    owner_name = launch.github_owner_and_name()
+    assert launch.REPOSITORY_URL == f"https://github.com/{owner_name}"
+    assert launch.colab_url("05_training_tagging.ipynb") == (
         f"https://colab.research.google.com/github/{owner_name}/blob/main/notebooks/05_training_tagging.ipynb")
-    assert website.binder_url("05_training_tagging.ipynb") == (
+    assert launch.binder_url("05_training_tagging.ipynb") == (
         f"https://mybinder.org/v2/gh/{owner_name}/main?labpath=notebooks%2F05_training_tagging.ipynb")
 
 
@@ -23,12 +24,12 @@ def test_the_repository_address_is_the_one_of_pyproject():
     import tomllib
 
     urls_d = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]
-    assert urls_d["Repository"] == website.REPOSITORY_URL
+    assert urls_d["Repository"] == launch.REPOSITORY_URL
 
 
 def test_a_repository_that_is_not_on_github_is_refused_with_what_is_expected():
     with pytest.raises(ValueError, match="not a GitHub address 'https://github.com/owner/name'"):
-        website.colab_url("01_data.ipynb", repository_url="https://gitlab.com/someone/course")
+        launch.colab_url("01_data.ipynb", repository_url="https://gitlab.com/someone/course")
 
 
 def test_binder_builds_from_the_repositorys_own_environment_file():
@@ -47,7 +48,7 @@ def test_the_landing_page_copies_the_readmes_sections_and_results_table():
         assert f"## {heading}\n\n{text}\n" in page
     assert "\n".join(website.results_table_lines(README_TEXT)) in page
     for path in website.notebook_paths(ROOT / "notebooks"):
-        assert f"(notebooks/{path.name})" in page and website.colab_url(path.name) in page
+        assert f"(notebooks/{path.name})" in page and launch.colab_url(path.name) in page
         assert f"notebooks/{path.stem}\n" in page  # in the navigation
     assert "fast mode" in page and "default mode" in website.landing_page_markdown(
         README_TEXT, website.notebook_paths(ROOT / "notebooks"), executed_in="default")
@@ -72,7 +73,7 @@ def test_a_page_shows_no_widget_and_gets_its_launch_links_once():
     for _ in range(2):
         notebook = website.page_notebook(notebook, "09_title.ipynb")
     assert "widgets" not in notebook.metadata
-    assert notebook.cells[1].source == website.launch_links_markdown("09_title.ipynb")
+    assert notebook.cells[1].source == launch.launch_links_markdown("09_title.ipynb")
     assert [cell.id for cell in notebook.cells].count("launch-links") == 1
     assert notebook.cells[2].outputs[0]["data"] == {"text/plain": "100%|##########| 3/3"}
 

@@ -23,8 +23,8 @@ from pathlib import Path
 import h5py
 from tqdm.auto import tqdm
 
-from course_utils import safe_files
-from course_utils.data import scores, synth
+from course_utils import audio_store, safe_files
+from course_utils.data import recording, renderers, scores
 from course_utils.data.plan import PRESET_D, Preset, plan_tracks
 from course_utils.data.render import render_track
 
@@ -33,7 +33,6 @@ from course_utils.data.render import render_track
 # v4: two sample libraries, renderers timgm (trained on) and merlin (held out); a random EQ, noise floor and
 # articulation per version. v5: the clogs are hornpipes (scores.MERGED_DANCE_TYPE_D); up to 120 tunes per dance.
 DATASET_VERSION = "course_utils.data v5 (synth v2 + timgm + merlin, recording variety, 4 dance types)"
-RENDERER_L = ("synth", "timgm", "merlin")
 
 
 def _render_job(args):
@@ -45,9 +44,8 @@ def _render_job(args):
 
 
 def dataset_paths(out_dir, preset_name):
-    """(audio .hdf5 path, .pyjama path) of a built preset in ``out_dir``."""
-    out_dir = Path(out_dir)
-    return out_dir / f"course-{preset_name}_audio.hdf5", out_dir / f"course-{preset_name}.pyjama"
+    """(audio .hdf5 path, .pyjama path) of a built preset in ``out_dir`` (named ``course-<preset>``)."""
+    return audio_store.pair_paths(out_dir, f"course-{preset_name}")
 
 
 def _preset(preset_name):
@@ -95,9 +93,9 @@ def _dataset_name(preset, split=None, renderer=None):
         raise ValueError("give both split and renderer (e.g. split='test', renderer='merlin'), or neither")
     if split is None:
         return preset.name
-    if split not in ("train", "valid", "test") or renderer not in RENDERER_L:
-        raise ValueError(f"split must be train, valid or test and renderer one of {', '.join(RENDERER_L)}; got "
-                         f"{split!r}, {renderer!r}")
+    if split not in ("train", "valid", "test") or renderer not in renderers.RENDERER_D:
+        raise ValueError(f"split must be train, valid or test and renderer one of {', '.join(renderers.RENDERER_D)}; "
+                         f"got {split!r}, {renderer!r}")
     return f"{preset.name}-{split}-{renderer}"
 
 
@@ -124,7 +122,7 @@ def _build_locked(preset, out_dir, n_workers, progress, split=None, renderer=Non
                     key = entry["filepath"][0]["value"]
                     dataset = audio_fid.create_dataset(key, data=audio_v, compression="gzip", compression_opts=1,
                                                        shuffle=True, track_times=False)
-                    dataset.attrs["sr_hz"] = synth.SR_HZ
+                    dataset.attrs["sr_hz"] = recording.SR_HZ
                     entry_l.append(entry)
             content_id = _content_id(entry_l)
             audio_fid.attrs["content_id"] = content_id
@@ -165,24 +163,23 @@ class _InlineExecutor:
 
 
 def dataset_problem(audio_path, pyjama_path):
-    """Why a built pair of files is not a complete dataset (a sentence), or None when it is."""
+    """Why a built pair of files is not a complete dataset of this version of the course (a sentence), or None."""
     audio_path, pyjama_path = Path(audio_path), Path(pyjama_path)
     if not audio_path.exists() or not pyjama_path.exists():
         return "missing"
+    problem = audio_store.pair_problem(audio_path, pyjama_path)
+    if problem is not None:
+        return problem
     try:
         with open(pyjama_path, encoding="utf-8") as fid:
             collection_d = json.load(fid)["collection"]
-        key_l = [entry["filepath"][0]["value"] for entry in collection_d["entry"]]
-        if collection_d.get("renderer") != DATASET_VERSION:
-            return (f"made by another version of the course data ('{collection_d.get('renderer')}', this course "
-                    f"makes '{DATASET_VERSION}')")
         with h5py.File(audio_path, "r") as audio_fid:
-            missing_l = [key for key in key_l if key not in audio_fid]
             audio_content_id = audio_fid.attrs.get("content_id")
-    except (OSError, ValueError, KeyError, IndexError, TypeError) as error:
+    except (OSError, ValueError, KeyError) as error:
         return f"unreadable ({error})"
-    if missing_l:
-        return f"incomplete: {len(missing_l)} tracks of the .pyjama have no audio"
+    if collection_d.get("renderer") != DATASET_VERSION:
+        return (f"made by another version of the course data ('{collection_d.get('renderer')}', this course "
+                f"makes '{DATASET_VERSION}')")
     if audio_content_id != collection_d.get("content_id"):
         return "not a pair: the audio and the .pyjama come from two different builds"
     return None
@@ -220,8 +217,7 @@ FIELD_DESCRIPTION_D = {
                  "seconds, voice",
     "work_id": "the work (tune): tracks with the same work_id are versions (covers) of one another",
     "split": "train, valid or test; assigned by work, so that no tune is in two splits",
-    "renderer": "who played the track: 'synth' (our synthesiser), 'timgm' or 'merlin' (recorded General-MIDI "
-                "samples of two libraries; merlin is never trained on)",
+    "renderer": renderers.field_description(),
     "duration_sec": "length of the audio in seconds",
     "render": "everything needed to render the track again (seed, tempo, transposition, instruments, ...)",
 }

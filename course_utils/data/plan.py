@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from course_utils.annotation import assign_splits
-from course_utils.data import scores
+from course_utils.data import renderers, scores
 from course_utils.runtime import stable_seed
 
 
@@ -26,12 +26,12 @@ class Preset:
     chorale_max_sec: float
     fiddle_max_sec: float
     seed: int = 0
-    sampled_fraction: float = 0.0  # share of the tracks played by the 'timgm' sampled instruments, track by track
+    sampled_fraction: float = 0.0  # share of the tracks played by the sampled training renderers, track by track
 
 
-# Half the tracks of each preset are played by the 'timgm' samples, half by our synthesiser; 'merlin' is in
-# no preset (the held-out renderer). Dance types: up to 120 tunes each (the collection has 49 strathspeys,
-# hundreds of the others; its 37 clogs are hornpipes, scores.MERGED_DANCE_TYPE_D).
+# Half the tracks of each preset are played by the sampled training renderer, half by our synthesiser; the held-out
+# renderer is in no preset (renderers.HELDOUT_RENDERER). Dance types: up to 120 tunes each (the collection has 49
+# strathspeys, hundreds of the others; its 37 clogs are hornpipes, scores.MERGED_DANCE_TYPE_D).
 PRESET_D = {
     "small": Preset("small", n_cover_tunes=30, max_versions_per_tune=4, n_single_chorales=0, n_tunes_per_dance=10,
                     chorale_max_sec=12.0, fiddle_max_sec=10.0, sampled_fraction=0.5),
@@ -77,7 +77,6 @@ def plan_tracks(preset):
     for track in track_l:
         track["split"] = split_d[track["work_id"]]
         track["seed"] = stable_seed(preset.seed, track["source"])
-        track["renderer"] = ("timgm" if preset.sampled_fraction > 0 and
-                             stable_seed(preset.seed, "renderer", track["source"]) / 2**32 < preset.sampled_fraction
-                             else "synth")
+        track["renderer"] = renderers.choose_training_renderer(
+            stable_seed(preset.seed, "renderer", track["source"]) / 2**32, preset.sampled_fraction)
     return track_l

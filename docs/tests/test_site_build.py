@@ -4,7 +4,8 @@ import shutil
 
 import pytest
 
-from course_utils import runtime, website
+from course_utils import runtime
+from course_utils.tools import website
 
 ROOT = runtime.project_dir()
 

@@ -1,6 +1,6 @@
 """The website in a real browser: headless Chromium (Debian's ``chromium``) driven by Playwright.
 
-    .venv/bin/python -m course_utils.website          # build the site (fast mode), once
+    .venv/bin/python -m course_utils.tools.website          # build the site (fast mode), once
     .venv/bin/pytest docs/tests                        # this file (.ci/run does both)
 
 Not part of the students' ``pytest`` run (it needs a browser from the operating system): ``.ci/run`` installs
@@ -21,7 +21,8 @@ from urllib.parse import urldefrag, urlparse
 import nbformat
 import pytest
 
-from course_utils import runtime, website
+from course_utils import runtime
+from course_utils.tools import launch, website
 
 ROOT = runtime.project_dir()
 SITE_DIR = Path(os.environ.get("COURSE_SITE_DIR") or ROOT / website.SITE_DIR_NAME)  # another build: --out
@@ -219,7 +220,7 @@ def test_every_notebook_page_has_its_colab_and_binder_links(open_page, page_path
     name = Path(page_path).with_suffix(".ipynb").name
     page, _ = open_page(page_path)
     href_l = page.evaluate("Array.from(document.querySelectorAll('main a[href]')).map(a => a.href)")
-    assert website.colab_url(name) in href_l and website.binder_url(name) in href_l, href_l[:10]
+    assert launch.colab_url(name) in href_l and launch.binder_url(name) in href_l, href_l[:10]
 
 
 def test_screenshots_for_a_person_to_look_at(open_page):

@@ -1,9 +1,9 @@
 """The course as a website: executed notebooks (text, code, printouts, figures, audio), a landing page, the
 glossary and the bibliography, built by Sphinx with ``myst-nb`` (``pip install -e ".[site]"``).
 
-    .venv/bin/python -m course_utils.website                         # executes every notebook in fast mode
-    .venv/bin/python -m course_utils.website --mode default          # the default mode (about 15 min on 2 cores)
-    .venv/bin/python -m course_utils.website --executed data/executed  # notebooks executed by benchmarks/results.py
+    .venv/bin/python -m course_utils.tools.website                      # executes every notebook in fast mode
+    .venv/bin/python -m course_utils.tools.website --mode default       # the default mode (about 15 min, 2 cores)
+    .venv/bin/python -m course_utils.tools.website --executed data/executed  # as run by benchmarks/results.py
 
 The site goes to ``_site/html`` (open ``_site/html/index.html``). The build stages a copy of the repository's
 layout in ``_site/source`` (``index.md``, ``notebooks/*.ipynb`` executed, ``docs/glossary.md``,
@@ -12,7 +12,7 @@ layout in ``_site/source`` (``index.md``, ``notebooks/*.ipynb`` executed, ``docs
 build with Sphinx's message.
 
 Every page of a notebook gets its launch links: "Open in Colab" (the notebook's first code cell installs the
-course there, :func:`colab_cell_source`) and Binder (which builds from ``environment.yml``).
+course there, ``launch.colab_cell_source``) and Binder (which builds from ``environment.yml``).
 """
 
 import argparse
@@ -27,97 +27,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from course_utils import references, runtime
+from course_utils.tools import launch
 
-REPOSITORY_URL = "https://github.com/mir-course/deep-learning-music-audio"  # where the course is published
-BRANCH = "main"
-COLAB_CLONE_NAME = "mir-course"  # the folder the Colab cell clones into (under /content)
 SITE_DIR_NAME = "_site"
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
-
-
-# ---------------------------------------------------------------- launch paths: Colab and Binder
-
-
-def github_owner_and_name(repository_url=REPOSITORY_URL):
-    """'https://github.com/owner/name' -> 'owner/name'; any other address is an error that says what is expected."""
-    match = re.fullmatch(r"https://github\.com/([\w.-]+/[\w.-]+?)(?:\.git)?/?", repository_url)
-    if not match:
-        raise ValueError(f"REPOSITORY_URL {repository_url!r} is not a GitHub address 'https://github.com/owner/name'"
-                         ": Colab and Binder open notebooks from GitHub")
-    return match.group(1)
-
-
-def colab_url(notebook_name, repository_url=REPOSITORY_URL, branch=BRANCH):
-    """The address that opens ``notebooks/<notebook_name>`` of the repository in Google Colab."""
-    return (f"https://colab.research.google.com/github/{github_owner_and_name(repository_url)}/blob/{branch}"
-            f"/notebooks/{notebook_name}")
-
-
-def binder_url(notebook_name, repository_url=REPOSITORY_URL, branch=BRANCH):
-    """The address that builds the repository on mybinder.org (from ``environment.yml``) and opens the notebook
-    in JupyterLab."""
-    return (f"https://mybinder.org/v2/gh/{github_owner_and_name(repository_url)}/{branch}"
-            f"?labpath=notebooks%2F{notebook_name}")
-
-
-def launch_links_markdown(notebook_name, repository_url=REPOSITORY_URL, branch=BRANCH):
-    """The markdown line put under the title of a notebook's page: Colab, Binder, and how to run it locally."""
-    return (f"**Run this notebook**: [Open in Colab]({colab_url(notebook_name, repository_url, branch)}) · "
-            f"[Launch on Binder]({binder_url(notebook_name, repository_url, branch)}) · or on your machine, "
-            "with the two commands of the [home page](../index.md#quick-start-two-commands).")
-
-
-def colab_cell_source(repository_url=REPOSITORY_URL):
-    """The first code cell of every notebook: on Colab it installs the course and builds the small dataset; anywhere
-    else it does nothing.
-
-    ``COURSE_COLAB_BOOTSTRAP=1`` runs the Colab branch elsewhere and ``COURSE_REPOSITORY`` clones another
-    repository (a local one in ``tests/test_colab.py``). The editable install is put on ``sys.path`` by hand: a
-    running kernel does not read the ``.pth`` file that pip has just written.
-    """
-    return f'''# On Google Colab: install the course and build its small dataset (a few minutes, once per session).
-# Anywhere else this cell does nothing.
-import os
-import sys
-
-if "google.colab" in sys.modules or os.environ.get("COURSE_COLAB_BOOTSTRAP") == "1":
-    import importlib
-    import subprocess
-
-    repository = os.environ.get("COURSE_REPOSITORY", "{repository_url}")
-    course_dir = os.path.abspath("{COLAB_CLONE_NAME}")
-    if not os.path.isdir(os.path.join(course_dir, "course_utils")):
-        subprocess.run(["git", "clone", "--depth", "1", repository, course_dir], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", course_dir], check=True)
-    sys.path.insert(0, course_dir)
-    importlib.invalidate_caches()
-    os.chdir(os.path.join(course_dir, "notebooks"))
-    from course_utils.data import build
-
-    build.ensure_dataset("small", os.path.join(course_dir, "data"))'''
-
-
-def sync_colab_cells(notebook_dir=None, repository_url=REPOSITORY_URL):
-    """Write :func:`colab_cell_source` as the first code cell (tagged ``colab``) of every notebook; returns the
-    names of the notebooks changed. Run it after changing ``REPOSITORY_URL``."""
-    import nbformat
-
-    changed_l = []
-    for path in notebook_paths(notebook_dir):
-        notebook = nbformat.read(path, as_version=4)
-        source = colab_cell_source(repository_url)
-        first_code = next((cell for cell in notebook.cells if cell.cell_type == "code"), None)
-        if first_code is not None and "colab" in first_code.metadata.get("tags", []):
-            if first_code.source == source:
-                continue
-            first_code.source = source
-        else:
-            cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["colab"]})
-            cell.id = f"colab-bootstrap-{path.stem[:2]}"
-            notebook.cells.insert(1, cell)  # under the title cell
-        nbformat.write(notebook, path)
-        changed_l.append(path.name)
-    return changed_l
 
 
 # ---------------------------------------------------------------- the landing page
@@ -216,8 +129,8 @@ def landing_page_markdown(readme_text, notebook_path_l, executed_in="fast"):
     results_heading, results_text = readme_section(readme_text, "Results")
     launch_l = ["| notebook | run it |", "| --- | --- |"]
     for path in notebook_path_l:
-        launch_l.append(f"| [{notebook_title(path)}](notebooks/{path.name}) | [Colab]({colab_url(path.name)}) · "
-                        f"[Binder]({binder_url(path.name)}) |")
+        launch_l.append(f"| [{notebook_title(path)}](notebooks/{path.name}) | [Colab]({launch.colab_url(path.name)}) · "
+                        f"[Binder]({launch.binder_url(path.name)}) |")
     toc = "\n".join(f"notebooks/{path.stem}" for path in notebook_path_l)
     return f"""# {title}
 
@@ -306,7 +219,7 @@ def page_notebook(notebook, notebook_name):
             if WIDGET_MIME in output.get("data", {}):
                 del output["data"][WIDGET_MIME]
     if not any(cell.get("id") == "launch-links" for cell in notebook.cells):
-        cell = nbformat.v4.new_markdown_cell(launch_links_markdown(notebook_name))
+        cell = nbformat.v4.new_markdown_cell(launch.launch_links_markdown(notebook_name))
         cell.id = "launch-links"
         notebook.cells.insert(1, cell)
     return notebook
@@ -420,7 +333,7 @@ def build_site(out_dir=None, executed_dir=None, fast_mode=True, jobs=2, root=Non
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m course_utils.website", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m course_utils.tools.website", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=None, help=f"output folder (default: {SITE_DIR_NAME}/)")
     parser.add_argument("--mode", choices=["fast", "default"], default="fast",
                         help="the mode the notebooks are executed in (default: fast, as the test run)")
@@ -431,7 +344,7 @@ def main(argv=None):
                         help="write the Colab cell into every notebook (after a change of REPOSITORY_URL) and stop")
     args = parser.parse_args(argv)
     if args.sync_colab_cells:
-        print("changed:", sync_colab_cells() or "none")
+        print("changed:", launch.sync_colab_cells() or "none")
         return
     report_d = build_site(args.out, args.executed, args.mode == "fast", args.jobs)
     for name, seconds in report_d["notebook_seconds"].items():

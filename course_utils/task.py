@@ -1,0 +1,192 @@
+"""What a task is, in one place: its Dataset class, its loss, its activation, how a whole track is predicted,
+and how the test split is scored.
+
+The course's tasks, named by the config (``task_of``):
+
+- ``multiclass`` (``problem: multiclass``, e.g. genre): ``TagDataset``, cross-entropy, softmax averaged over a
+  track's patches, accuracy and macro-recall;
+- ``multilabel`` (``problem: multilabel``, e.g. instruments): ``TagDataset``, binary cross-entropy, sigmoid
+  averaged over a track's patches, ROC-AUC and AP;
+- ``segment`` (``problem: segment``, e.g. chords): ``TagDataset``, binary cross-entropy per frame, ROC-AUC;
+- ``pitch`` (no ``problem``: ``do_f0_annot`` or notes): ``PitchDataset``, binary cross-entropy per (pitch, frame),
+  the salience of a whole track, mir_eval's multi-pitch scores;
+- ``cover`` (``problem: cover``): ``CoverDataset``, the triplet loss, an embedding per track, MAP, MR1, P@1.
+
+Used by the training notebooks (05-07), ``benchmarks/results.py`` and ``course_utils.tools.train_original``.
+Adding a task is one entry of ``TASK_D`` (docs/extending.md). Taught in notebooks/05-07.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from sklearn.metrics import accuracy_score, average_precision_score, balanced_accuracy_score, roc_auc_score
+
+from course_utils import annotation, dataset, feature, metrics, train
+from course_utils.config import as_config
+
+
+@dataclass(frozen=True)
+class Task:
+    """One task: how its data, loss, predictions and scores are made (each a function of the config or the model).
+
+    dataset_class : the ``Dataset`` of its items
+    make_loss : config -> loss module, ``loss(model(X), y)``
+    activation : logits -> what is scored (probabilities; the embedding itself for covers)
+    score : (model, test Dataset, config) -> dict of the field's metrics on whole tracks
+    collate_fn : the DataLoader's collate (None: torch's default)
+    """
+
+    name: str
+    dataset_class: type
+    make_loss: object
+    activation: object
+    score: object
+    collate_fn: object = None
+
+
+# --- whole tracks ---------------------------------------------------------------------------------------
+
+
+def patch_mean_probability(model, X, patch_l, activation=torch.sigmoid):
+    """A track's tags: the mean over its patches of the model's probabilities, np.ndarray (n_label,).
+
+    X : the track's feature (C, F, T) or (1, T); patch_l : its patches (``feature.f_get_patches``)."""
+    return activation(train.predict_track(model, X, patch_l)).mean(dim=0).numpy()
+
+
+def track_probabilities(model, ds, activation=torch.sigmoid):
+    """Per track: the mean over its patches of the model's probabilities, and the targets.
+
+    Returns
+    -------
+    prob_m : np.ndarray (n_track, n_label) in the order of ``ds.key_l``
+    target_m : np.ndarray, the whole-track targets stacked (n_track, n_label) or (n_track,)
+    """
+    prob_l = [patch_mean_probability(model, ds.get_track(key)[0], ds.track_patches(key), activation)
+              for key in ds.key_l]
+    return np.array(prob_l), np.array([ds.get_target(key).numpy() for key in ds.key_l])
+
+
+def salience(model, X):
+    """The probability of each (pitch, frame) of a whole track's feature X (C, F, T), in one pass (the pitch models
+    are fully convolutional): np.ndarray (n_bins, T)."""
+    return torch.sigmoid(train.predict_track(model, X))[0].numpy()
+
+
+def track_salience(model, ds, key):
+    """``salience`` of a track of a Dataset, and its reference piano roll: two np.ndarray (n_bins, T)."""
+    X, roll_m = ds.get_track(key)
+    return salience(model, X), roll_m.numpy()
+
+
+def track_embeddings(model, ds):
+    """(N, D) embeddings of the N tracks of a Dataset, each computed on the whole track at once."""
+    return torch.stack([train.predict_track(model, ds.get_track(key)[0]) for key in ds.key_l])
+
+
+# --- scores on whole tracks -------------------------------------------------------------------------------
+
+
+def present_labels(target_m):
+    """Labels that both occur and not occur in the targets (n_track, n_label): ROC-AUC needs both classes."""
+    target_m = np.asarray(target_m)
+    return (target_m.sum(axis=0) > 0) & (target_m.sum(axis=0) < len(target_m))
+
+
+def multiclass_scores(model, ds, config=None):
+    """Accuracy and macro-recall (balanced accuracy) of the track-level decision."""
+    prob_m, target_v = track_probabilities(model, ds, _softmax)
+    return {"accuracy": accuracy_score(target_v, prob_m.argmax(axis=1)),
+            "macro-recall": balanced_accuracy_score(target_v, prob_m.argmax(axis=1))}
+
+
+def multilabel_scores(model, ds, config=None):
+    """Macro ROC-AUC and AP over the labels present in the split."""
+    prob_m, target_m = track_probabilities(model, ds, torch.sigmoid)
+    present_v = present_labels(target_m)
+    return {"ROC-AUC": roc_auc_score(target_m[:, present_v], prob_m[:, present_v], average="macro"),
+            "AP": average_precision_score(target_m[:, present_v], prob_m[:, present_v], average="macro")}
+
+
+def segment_scores(model, ds, config=None):
+    """Frame labels, averaged over the patches and frames of a track, scored per label (macro ROC-AUC)."""
+    prob_m, target_m = track_probabilities(model, ds, torch.sigmoid)
+    prob_m, target_m = prob_m.mean(axis=-1), target_m.mean(axis=-1) > 0.5
+    present_v = present_labels(target_m)
+    return {"ROC-AUC": roc_auc_score(target_m[:, present_v], prob_m[:, present_v], average="macro")}
+
+
+def pitch_scores(model, ds, config=None, threshold=0.5):
+    """mir_eval multi-pitch Precision, Recall and Accuracy of whole tracks, the salience thresholded at
+    ``threshold``, averaged over tracks."""
+    frequency_hz_v = feature.f_get_pitch_grid_hz(ds.feature_d)
+    score_l = []
+    for key in ds.key_l:
+        salience_m, roll_m = track_salience(model, ds, key)
+        score_l.append(metrics.multipitch_scores(roll_m, salience_m > threshold, ds.time_sec_v(key), frequency_hz_v))
+    return {name: float(np.mean([score_d[name] for score_d in score_l])) for name in ("Precision", "Recall",
+                                                                                       "Accuracy")}
+
+
+def cover_scores(model, ds, config=None):
+    """Ranking metrics (MAP, MR1, MRR, P@1, P@10) of whole-track embeddings: each track queries all others."""
+    work_v = np.array([ds.get_target(key) for key in ds.key_l])
+    return metrics.ranking_metrics(metrics.pairwise_distances(track_embeddings(model, ds)).numpy(), work_v)
+
+
+def _softmax(logit_m):
+    return torch.softmax(logit_m, dim=1)
+
+
+def _triplet_loss(config):
+    settings = as_config(config).get("train") or {}
+    return metrics.TripletLoss(margin=settings.get("margin", 0.3), mining=settings.get("mining", "semihard"))
+
+
+TASK_D = {
+    "multiclass": Task("multiclass", dataset.TagDataset, lambda config: torch.nn.CrossEntropyLoss(), _softmax,
+                       multiclass_scores),
+    "multilabel": Task("multilabel", dataset.TagDataset, lambda config: torch.nn.BCEWithLogitsLoss(), torch.sigmoid,
+                       multilabel_scores),
+    "segment": Task("segment", dataset.TagDataset, lambda config: torch.nn.BCEWithLogitsLoss(), torch.sigmoid,
+                    segment_scores),
+    "pitch": Task("pitch", dataset.PitchDataset, lambda config: torch.nn.BCEWithLogitsLoss(), torch.sigmoid,
+                  pitch_scores),
+    "cover": Task("cover", dataset.CoverDataset, _triplet_loss, lambda embedding: embedding, cover_scores,
+                  dataset.cover_collate),
+}
+
+
+def task_of(config):
+    """The name of a config's task (a key of ``TASK_D``), from its ``dataset`` section: ``problem`` names it
+    (multiclass, multilabel, segment, cover); the multi-pitch configs name none (``do_f0_annot`` or notes)."""
+    dataset_d = as_config(config).get("dataset") or {}
+    problem = dataset_d.get("problem")
+    if problem is None:
+        return "pitch"
+    if problem not in TASK_D:
+        raise dataset.DatasetError(f"dataset.problem {problem!r} is not a task of the course; use one of "
+                                   f"{', '.join(name for name in TASK_D if name != 'pitch')} (or none for multi-pitch)")
+    return problem
+
+
+def get_task(config):
+    """The ``Task`` of a config."""
+    return TASK_D[task_of(config)]
+
+
+def make_datasets(config, data_file, pyjama_file, split_l=annotation.SPLIT_L, **dataset_kwarg_d):
+    """split -> Dataset of the config's task (keyword arguments go to the Dataset, e.g. ``feature_placement``)."""
+    dataset_class = get_task(config).dataset_class
+    return {split: dataset_class(data_file, pyjama_file, split, config, **dataset_kwarg_d) for split in split_l}
+
+
+def make_loss(config):
+    """The loss of the config's task (cross-entropy, BCE with logits or the triplet loss of ``train.margin``)."""
+    return get_task(config).make_loss(config)
+
+
+def test_scores(model, config, test_ds, **option_d):
+    """The task's standard metrics on whole tracks of ``test_ds`` (e.g. ``threshold`` for multi-pitch)."""
+    return get_task(config).score(model, test_ds, config, **option_d)

@@ -1,0 +1,170 @@
+"""The recipes of docs/extending.md, each followed for a toy one: a feature type, a task, a layer and a renderer,
+added by one entry in their table (and the function it needs), then used end to end."""
+
+import ast
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from course_utils import dataset, feature, model_factory, placement, task, train
+from course_utils.config import ConfigError
+from course_utils.data import build, plan, recording, renderers
+
+from .helpers import sine_track, write_audio_hdf5, write_pyjama
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- a feature type --------------------------------------------------------------------------------------
+
+
+def f_get_rms(audio_v, sr_hz, param):
+    """Frame energy: (1, 1, n_frames) root mean square of frames of L_n samples every STEP_n, centred."""
+    hop_n, window_n = int(param.STEP_n), int(param.L_n)
+    padded_v = np.pad(audio_v, window_n // 2)
+    n_frames = 1 + audio_v.size // hop_n
+    rms_v = np.array([np.sqrt(np.mean(padded_v[i * hop_n:i * hop_n + window_n] ** 2)) for i in range(n_frames)])
+    return rms_v[np.newaxis, np.newaxis].astype(np.float32), np.arange(n_frames) * hop_n / sr_hz
+
+
+RMS_TYPE = feature.FeatureType(compute=f_get_rms, hop_n=lambda param: int(param.require("STEP_n")),
+                               n_bins=lambda param: 1, n_channels=lambda param: 1,
+                               context_frames=lambda param, sr_hz: math.ceil(param.L_n / 2 / param.STEP_n) + 1)
+RMS_FEATURE = {"type": "rms", "L_n": 1024, "STEP_n": 512, "sr_hz": 22050, "patch_L_frame": 16, "patch_STEP_frame": 8}
+
+
+@pytest.fixture
+def toy_files(tmp_path):
+    """Four tracks of sines (two loud, two soft), labelled by loudness and duration."""
+    track_d = {f"t{i}.wav": sine_track(1.5 + 0.5 * i, 440.0, amplitude=0.5 if i % 2 else 0.05) for i in range(4)}
+    entry_l = [{"filepath": [{"value": key}], "genre": [{"value": "loud" if i % 2 else "soft"}],
+                "split": [{"value": "train" if i < 2 else "test"}], "duration_sec": [{"value": 1.5 + 0.5 * i}]}
+               for i, key in enumerate(track_d)]
+    return write_audio_hdf5(tmp_path / "toy_audio.hdf5", track_d), write_pyjama(tmp_path / "toy.pyjama", entry_l)
+
+
+def test_a_new_feature_type_is_one_table_entry(toy_files, tmp_path, monkeypatch):
+    monkeypatch.setitem(feature.FEATURE_TYPE_D, "rms", RMS_TYPE)
+    audio, pyjama = toy_files
+    config = {"dataset": {"problem": "multiclass", "annot_key": "genre"}, "feature": RMS_FEATURE}
+    by_placement_d = {name: dataset.TagDataset(audio, pyjama, "train", config, feature_placement=name,
+                                               feature_cache_dir=tmp_path / "cache", progress=False)
+                      for name in placement.FEATURE_PLACEMENT_L}
+    reference = by_placement_d["memory"]
+    for ds in by_placement_d.values():
+        assert len(ds) == len(reference)
+        torch.testing.assert_close(ds[len(ds) - 1]["X"], reference[len(ds) - 1]["X"], atol=1e-5, rtol=1e-4)
+    assert tuple(reference[0]["X"].shape) == (1, 1, 16)
+    assert feature.feature_input_dim(RMS_FEATURE, 4) == [4, 1, 1, 16]
+    model = model_factory.NetModel({"model": {"block_l": [{"sequential_l": [{"layer_l": [
+        ["Flatten", {"start_dim": 1}], ["Linear", {"in_features": -1, "out_features": 2}]]}]}]}},
+        feature.feature_input_dim(RMS_FEATURE, 4))
+    assert model(reference[0]["X"][None]).shape == (1, 2)
+
+
+# --- a task ----------------------------------------------------------------------------------------------
+
+
+class DurationDataset(dataset._PatchDataset):
+    """A toy regression task: each patch's target is its track's duration in seconds."""
+
+    def make_target(self, entry, time_sec_v):
+        return torch.tensor([float(entry["duration_sec"][0]["value"])])
+
+    def get_y(self, key, start_frame, end_frame):
+        return self.get_target(key)
+
+
+def duration_scores(model, ds, config=None):
+    """Mean absolute error (s) of the mean over each track's patches."""
+    error_l = [abs(task.patch_mean_probability(model, ds.get_track(key)[0], ds.track_patches(key), lambda z: z)[0]
+                   - ds.get_target(key).item()) for key in ds.key_l]
+    return {"MAE (s)": float(np.mean(error_l))}
+
+
+def test_a_new_task_is_one_table_entry(toy_files, monkeypatch):
+    monkeypatch.setitem(task.TASK_D, "duration", task.Task("duration", DurationDataset,
+                                                           lambda config: nn.MSELoss(), lambda z: z, duration_scores))
+    audio, pyjama = toy_files
+    layer_l = [["Flatten", {"start_dim": 1}], ["Linear", {"in_features": -1, "out_features": 1}]]
+    config = {"dataset": {"problem": "duration"}, "feature": dict(RMS_FEATURE, type="lms", nb_band=8),
+              "train": {"batch_size": 4, "learning_rate": 0.05, "max_epoch": 3, "patience": 3},
+              "model": {"block_l": [{"sequential_l": [{"layer_l": layer_l}]}]}}
+    assert task.task_of(config) == "duration"
+    dataset_d = task.make_datasets(config, audio, pyjama, split_l=("train", "test"), progress=False)
+    model = model_factory.NetModel(config, feature.feature_input_dim(config["feature"], 4))
+    loader_d = train.make_loaders({"train": dataset_d["train"], "valid": dataset_d["train"]}, config)
+    train.fit(model, loader_d["train"], loader_d["valid"], task.make_loss(config), config)
+    assert set(task.test_scores(model, config, dataset_d["test"])) == {"MAE (s)"}
+    with pytest.raises(dataset.DatasetError, match="dataset.problem 'tempo' is not a task of the course"):
+        task.task_of({"dataset": {"problem": "tempo"}})
+
+
+# --- a layer ---------------------------------------------------------------------------------------------
+
+
+class Scale(nn.Module):
+    """Multiply by one learned number (initially ``init``)."""
+
+    def __init__(self, init=1.0):
+        super().__init__()
+        self.gain = nn.Parameter(torch.tensor(float(init)))
+
+    def forward(self, X):
+        return self.gain * X
+
+
+def test_a_new_layer_is_one_table_entry(monkeypatch):
+    monkeypatch.setitem(model_factory.COURSE_LAYER_D, "Scale", Scale)
+    spec_d = {"model": {"block_l": [{"sequential_l": [{"layer_l": [["Scale", {"init": 2.0}]]}]}]}}
+    model = model_factory.NetModel(spec_d, [1, 3])
+    assert torch.equal(model(torch.ones(1, 3)), 2 * torch.ones(1, 3)) and "Scale" in model_factory.layer_types()
+    spec_d["model"]["block_l"][0]["sequential_l"][0]["layer_l"][0] = ["Scale", {"gain": 2.0}]
+    with pytest.raises(ConfigError, match="Scale has no parameter 'gain'"):
+        model_factory.NetModel(spec_d, [1, 3])
+
+
+# --- a renderer ------------------------------------------------------------------------------------------
+
+
+def _play_sines(note_l, duration_sec, rng, render_d):
+    """Each note a sine at its pitch, then the recording chain every renderer shares."""
+    sr_hz = recording.SR_HZ
+    mix_v = np.zeros(int(round(duration_sec * sr_hz)))
+    for note in note_l:
+        start = int(note["time"] * sr_hz)
+        time_sec_v = np.arange(min(int(note["duration"] * sr_hz), mix_v.size - start)) / sr_hz
+        mix_v[start:start + time_sec_v.size] += note["gain"] * np.sin(2 * np.pi * 440 * 2 ** ((note["midi"] - 69) / 12)
+                                                                      * time_sec_v)
+    return recording.room_and_level(mix_v, rng, sr_hz, render_d["reverb_rt60_sec"], render_d["reverb_wet"],
+                                    render_d["noise_db"], render_d["eq"])
+
+
+def test_a_new_renderer_is_one_table_entry(tmp_path, monkeypatch):
+    monkeypatch.setitem(renderers.RENDERER_D, "sines", renderers.Renderer("sines", "test sines", "sine waves",
+                                                                          _play_sines, trained_on=False))
+    tiny = plan.Preset("tiny", n_cover_tunes=1, max_versions_per_tune=2, n_single_chorales=0, n_tunes_per_dance=1,
+                       chorale_max_sec=3.0, fiddle_max_sec=3.0)
+    split = plan.plan_tracks(tiny)[0]["split"]
+    audio_path, pyjama_path = build.build_dataset(tiny, tmp_path, n_workers=1, progress=False, split=split,
+                                                  renderer="sines")
+    entry_l = dataset.annotation.load_pyjama(pyjama_path)["collection"]["entry"]
+    assert entry_l and {entry["renderer"][0]["value"] for entry in entry_l} == {"sines"}
+    assert {entry["render"][0]["value"]["renderer"] for entry in entry_l} == {"test sines"}
+    assert "'sines' (sine waves)" in renderers.field_description()
+
+
+def test_no_renderer_name_is_written_outside_the_registry():
+    """plan, render and build ask the registry (docs and the dataset's version label aside)."""
+    for module in ("plan.py", "render.py", "build.py"):
+        tree = ast.parse((ROOT / "course_utils" / "data" / module).read_text(encoding="utf-8"))
+        docstring_l = {id(node.body[0].value) for node in ast.walk(tree) if isinstance(
+            node, ast.Module | ast.FunctionDef | ast.ClassDef) and node.body and isinstance(node.body[0], ast.Expr)}
+        literal_l = [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)
+                     and isinstance(node.value, str) and id(node) not in docstring_l]
+        for name in renderers.RENDERER_D:
+            assert not [text for text in literal_l if text == name], f"{module} writes the renderer name {name!r}"
