@@ -48,6 +48,11 @@ def load_pyjama(pyjama_annot_file):
     except json.JSONDecodeError as error:
         raise AnnotationError(f"{pyjama_annot_file}: not valid JSON ({error}); the file may be truncated: "
                               "build or download it again") from None
+    except UnicodeDecodeError as error:
+        bad_byte = error.object[error.start:error.start + 1]
+        raise AnnotationError(f"{pyjama_annot_file}: not UTF-8 text (byte {error.start}, {bad_byte!r}, cannot be "
+                              "decoded: the file was saved in another encoding, e.g. latin-1); save it as UTF-8 (your "
+                              "editor's 'save with encoding', or iconv -f latin1 -t utf-8)") from None
     entry_l = data_d.get("collection", {}).get("entry") if isinstance(data_d, dict) else None
     if not isinstance(entry_l, list):
         raise AnnotationError(f"{pyjama_annot_file}: no 'collection' -> 'entry' list; is it a .pyjama file?")
@@ -56,6 +61,9 @@ def load_pyjama(pyjama_annot_file):
         key = _entry_name(entry)
         if key == "<entry without filepath>":
             raise AnnotationError(f"{pyjama_annot_file}: entry {idx} has no 'filepath' [{{'value': ...}}]")
+        if not isinstance(key, str) or not key:
+            raise AnnotationError(f"{pyjama_annot_file}: entry {idx} has the filepath {key!r}; a filepath is the "
+                                  "track's key in the audio file, a non-empty string (write it in quotes)")
         if key in first_index_d:
             raise AnnotationError(f"{pyjama_annot_file}: entries {first_index_d[key]} and {idx} have the same filepath "
                                   f"'{key}'; each track is one entry: merge their fields or rename one")
@@ -310,6 +318,17 @@ ORIGINAL_SPLIT_NOTICE = (
     "split of its own.")
 
 
+def _split_of(entry, split_key, pyjama_annot_file):
+    """The split an entry's ``split_key`` field names; an error naming the entry when it is not one of SPLIT_L (a
+    'Train' or 'validation' would leave the entry out of every split without a word)."""
+    value = str(get_field(entry, split_key, pyjama_annot_file)[0]["value"])
+    if value not in SPLIT_L:
+        hint = f" (did you mean '{value.lower()}'?)" if value.lower() in SPLIT_L else ""
+        raise AnnotationError(f"{pyjama_annot_file}: entry '{_entry_name(entry)}' has {split_key} '{value}'{hint}; the "
+                              f"splits are {', '.join(SPLIT_L)} (lower case; 'valid', not 'validation')")
+    return value
+
+
 def split_by_entry_index(n_entry):
     """The original course's split of a file without split or group fields: ``[split of entry i]``, valid
     every fifth entry (i % 5 == 0), train the others."""
@@ -340,8 +359,7 @@ def f_get_split_entry_l(entry_l, split, split_key="split", group_key=None, pyjam
             f"of them to split by '{group_key}'")
     missing_l = [_entry_name(entry) for entry in entry_l if group_key not in entry]
     if entry_l and len(with_split_l) == len(entry_l):
-        chosen_l = [entry for entry in entry_l if str(get_field(entry, split_key, pyjama_annot_file)[0]["value"])
-                    == split]
+        chosen_l = [entry for entry in entry_l if _split_of(entry, split_key, pyjama_annot_file) == split]
     elif not group_asked and len(missing_l) == len(entry_l):
         warnings.warn(ORIGINAL_SPLIT_NOTICE.format(file=pyjama_annot_file, split_key=split_key, group_key=group_key),
                       UserWarning, stacklevel=2)

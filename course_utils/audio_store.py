@@ -84,8 +84,21 @@ def read_audio(audio_fid, key, hdf5_audio_file="<audio file>"):
             f"{hdf5_audio_file}: no audio for track '{key}' (named in the .pyjama file); "
             "the .pyjama and the _audio.hdf5 do not belong together: rebuild or re-download both")
     dataset = audio_fid[key]
+    if not isinstance(dataset, h5py.Dataset):
+        raise ValueError(f"{hdf5_audio_file}: '{key}' is an HDF5 group (a folder of {len(dataset)} items), not a "
+                         "track's audio; each track is one dataset (a '/' in a key makes groups: the .pyjama must name "
+                         "the whole path, e.g. 'folder/track.wav')")
     if "sr_hz" not in dataset.attrs:
         raise KeyError(f"{hdf5_audio_file}: track '{key}' has no 'sr_hz' attribute; store its sampling rate")
+    sr_hz = dataset.attrs["sr_hz"]
+    sr_hz = sr_hz.item() if isinstance(sr_hz, np.generic) else sr_hz  # as written in the message: 0, not np.int64(0)
+    try:
+        rate = float(sr_hz)
+    except (TypeError, ValueError):
+        rate = float("nan")
+    if not np.isfinite(rate) or rate <= 0 or rate != int(rate):
+        raise ValueError(f"{hdf5_audio_file}: track '{key}' has sr_hz = {sr_hz!r}; the sampling rate must be a "
+                         "positive whole number of samples per second (e.g. 22050)")
     try:
         audio_v = dataset[()]
     except OSError as error:  # a damaged compressed chunk, a truncated file
@@ -102,7 +115,7 @@ def read_audio(audio_fid, key, hdf5_audio_file="<audio file>"):
     audio_v = audio_v.astype(np.float32, copy=False)
     if not np.all(np.isfinite(audio_v)):
         raise ValueError(f"{hdf5_audio_file}: track '{key}' holds NaN or inf samples; rebuild or re-download it")
-    return audio_v, int(dataset.attrs["sr_hz"])
+    return audio_v, int(rate)
 
 
 def check_audio(audio_v, sr_hz):

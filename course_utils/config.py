@@ -10,6 +10,7 @@ Taught in notebooks/04_model_from_yaml.ipynb.
 """
 
 import difflib
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -128,7 +129,11 @@ def to_plain(config):
 
 
 class _NoAliasLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses anchors and aliases (see ``_ALIAS_HINT``)."""
+    """``yaml.SafeLoader`` that refuses anchors and aliases (see ``_ALIAS_HINT``) and reads ``1e-3`` as a number.
+
+    PyYAML follows YAML 1.1, where a float needs a dot: ``learning_rate: 1e-3`` would be the string '1e-3' and
+    fail deep inside the optimiser. YAML 1.2 (and every other YAML reader) takes it as 0.001; so does this one.
+    """
 
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
@@ -138,6 +143,11 @@ class _NoAliasLoader(yaml.SafeLoader):
         if getattr(event, "anchor", None) is not None:
             raise ConfigError(f"line {event.start_mark.line + 1}: anchor '&{event.anchor}'; {_ALIAS_HINT}")
         return super().compose_node(parent, index)
+
+
+_NoAliasLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"))
 
 
 def load_config(path):

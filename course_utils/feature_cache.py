@@ -15,19 +15,18 @@ Taught in notebooks/03_dataset.ipynb (where to compute features: on the fly, in 
 import hashlib
 import json
 import os
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import h5py
 import numpy as np
 from tqdm.auto import tqdm
 
-from course_utils import feature, safe_files
+from course_utils import feature, processes, safe_files
 from course_utils.audio_store import open_audio_file, read_audio
 from course_utils.config import to_plain
 
 # Bump when the feature code changes its values: every existing cache is then recomputed.
-FEATURE_CODE_VERSION = 2  # 2: checksummed arrays (fletcher32)
+FEATURE_CODE_VERSION = 3  # 2: checksummed arrays (fletcher32); 3: track keys escaped ('/' is HDF5's separator)
 # Keys of the 'feature' config section that do not change the feature values.
 _NOT_FEATURE_KEYS = ("patch_L_frame", "patch_STEP_frame")
 
@@ -35,6 +34,11 @@ _NOT_FEATURE_KEYS = ("patch_L_frame", "patch_STEP_frame")
 def feature_param_dict(param_feature):
     """The parameters that define a feature's values, as a plain dict (patch settings left out)."""
     return {key: value for key, value in to_plain(param_feature).items() if key not in _NOT_FEATURE_KEYS}
+
+
+def cache_key(key):
+    """The name of a track's group in a feature file: its key with '%' and '/' escaped (HDF5 reads '/' as a path)."""
+    return str(key).replace("%", "%25").replace("/", "%2F")
 
 
 def _audio_fingerprint(hdf5_audio_file):
@@ -81,12 +85,12 @@ def cache_problem(cache_path, param_json, fingerprint, key_l):
                 return "made with other feature parameters or another version of the feature code"
             if cache_fid.attrs.get("audio_fingerprint") != fingerprint:
                 return "made from another version of the audio file"
-            missing_l = [key for key in key_l if key not in cache_fid]
+            missing_l = [key for key in key_l if cache_key(key) not in cache_fid]
             if missing_l:
                 return f"incomplete: {len(missing_l)} tracks missing (e.g. '{missing_l[0]}')"
             for key in key_l:
-                cache_fid[key]["X"][()]
-                cache_fid[key]["time_sec_v"][()]
+                cache_fid[cache_key(key)]["X"][()]
+                cache_fid[cache_key(key)]["time_sec_v"][()]
     except (OSError, KeyError, ValueError) as error:
         return f"damaged ({error})"
     return None
@@ -112,10 +116,8 @@ def f_cache_features(hdf5_audio_file, param_feature, key_l=None, cache_dir=None,
     param_d = feature_param_dict(param_feature)
     param_json = json.dumps({"params": param_d, "version": FEATURE_CODE_VERSION}, sort_keys=True)
     with open_audio_file(hdf5_audio_file) as audio_fid:
-        all_key_l = list(audio_fid.keys())
-    if key_l is None:
-        key_l = all_key_l
-    missing_l = [key for key in key_l if key not in all_key_l]
+        key_l = list(audio_fid.keys()) if key_l is None else list(key_l)
+        missing_l = [key for key in key_l if key not in audio_fid]
     if missing_l:
         raise KeyError(f"{hdf5_audio_file}: no audio for tracks {missing_l[:5]} (of {len(missing_l)} missing)")
 
@@ -135,9 +137,10 @@ def f_cache_features(hdf5_audio_file, param_feature, key_l=None, cache_dir=None,
         safe_files.remove_stale_partials(cache_path)
         partial_path = safe_files.partial_path(cache_path)
         try:
-            _write_cache(partial_path, hdf5_audio_file, param_d, param_json, fingerprint,
-                         [key for key in key_l if key not in reusable_l], n_workers, (cache_path, reusable_l))
-            safe_files.replace_all([(partial_path, cache_path)])
+            with safe_files.terminate_as_interrupt():
+                _write_cache(partial_path, hdf5_audio_file, param_d, param_json, fingerprint,
+                             [key for key in key_l if key not in reusable_l], n_workers, (cache_path, reusable_l))
+                safe_files.replace_all([(partial_path, cache_path)])
         finally:
             partial_path.unlink(missing_ok=True)
     return cache_path
@@ -152,11 +155,11 @@ def _verified_tracks(cache_path, param_json, fingerprint):
                                                                                                   fingerprint):
                 return []
             kept_l = []
-            for key in cache_fid:
+            for name in cache_fid:
                 try:
-                    cache_fid[key]["X"][()]
-                    cache_fid[key]["time_sec_v"][()]
-                    kept_l.append(key)
+                    cache_fid[name]["X"][()]
+                    cache_fid[name]["time_sec_v"][()]
+                    kept_l.append(name.replace("%2F", "/").replace("%25", "%"))  # the track's key
                 except (OSError, KeyError):
                     pass
             return kept_l
@@ -165,32 +168,39 @@ def _verified_tracks(cache_path, param_json, fingerprint):
 
 
 def _write_cache(partial_path, hdf5_audio_file, param_d, param_json, fingerprint, key_l, n_workers, keep=(None, [])):
-    """Write a feature file: the tracks ``keep = (old file, keys)`` copied from the old file, ``key_l`` computed."""
-    with h5py.File(partial_path, "w") as cache_fid:
-        cache_fid.attrs["params_json"] = param_json
-        cache_fid.attrs["audio_fingerprint"] = fingerprint
-        cache_fid.attrs["audio_file"] = hdf5_audio_file.name
-        old_path, kept_l = keep
-        if kept_l:
-            with h5py.File(old_path, "r") as old_fid:
-                for key in kept_l:
-                    old_fid.copy(old_fid[key], cache_fid, name=key)
-        progress = tqdm(total=len(key_l), desc=f"{param_d.get('type')} features", unit="track")
-        if n_workers <= 1:
-            result_iter = (_compute_one(hdf5_audio_file, key, param_d) for key in key_l)
-            _store_all(cache_fid, result_iter, progress)
-        else:
-            with ProcessPoolExecutor(max_workers=n_workers) as pool:
-                result_iter = pool.map(_compute_one, [hdf5_audio_file] * len(key_l), key_l,
-                                       [param_d] * len(key_l), chunksize=4)
-                _store_all(cache_fid, result_iter, progress)
-        progress.close()
+    """Write a feature file: the tracks ``keep = (old file, keys)`` copied from the old file, ``key_l`` computed
+    (in a pool of workers that end with this process when ``n_workers`` > 1)."""
+    pool = processes.process_pool(n_workers) if n_workers > 1 else None
+    try:
+        with h5py.File(partial_path, "w") as cache_fid:
+            cache_fid.attrs["params_json"] = param_json
+            cache_fid.attrs["audio_fingerprint"] = fingerprint
+            cache_fid.attrs["audio_file"] = hdf5_audio_file.name
+            old_path, kept_l = keep
+            if kept_l:
+                with h5py.File(old_path, "r") as old_fid:
+                    for key in kept_l:
+                        old_fid.copy(old_fid[cache_key(key)], cache_fid, name=cache_key(key))
+            if pool is None:
+                result_iter = (_compute_one(hdf5_audio_file, key, param_d) for key in key_l)
+            else:
+                result_iter = pool.map(_compute_one, [hdf5_audio_file] * len(key_l), key_l, [param_d] * len(key_l),
+                                       chunksize=4)
+            with tqdm(total=len(key_l), desc=f"{param_d.get('type')} features", unit="track") as progress:
+                _store_all(cache_fid, result_iter, progress, partial_path, old_path)
+    finally:
+        if pool is not None:
+            processes.stop_pool(pool)
 
 
-def _store_all(cache_fid, result_iter, progress):
+def _store_all(cache_fid, result_iter, progress, partial_path, cache_path):
+    """Store each computed track, only when the disk has room for it (HDF5 cannot report a failed write)."""
     for key, data, time_sec_v in result_iter:
-        group = cache_fid.create_group(key)
-        group.create_dataset("X", data=data.astype(np.float32), compression="lzf", fletcher32=True)
+        data = data.astype(np.float32)
+        if safe_files.free_bytes(partial_path) < data.nbytes + safe_files.FREE_SPACE_MARGIN_BYTES:
+            raise safe_files.disk_full_error(cache_path, (progress.total - progress.n) * data.nbytes)
+        group = cache_fid.create_group(cache_key(key))
+        group.create_dataset("X", data=data, compression="lzf", fletcher32=True)
         group.create_dataset("time_sec_v", data=time_sec_v, fletcher32=True)
         progress.update(1)
 
@@ -203,15 +213,15 @@ def f_read_cached_feature(cache_fid, key, cache_path="<feature file>"):
 
 def read_time_sec_v(cache_fid, key, cache_path="<feature file>"):
     """The frame times (seconds) of one track of an open feature file."""
-    if key not in cache_fid:
+    if cache_key(key) not in cache_fid:
         raise KeyError(f"{cache_path}: no feature for track '{key}'; run f_cache_features for it")
-    return cache_fid[key]["time_sec_v"][()]
+    return cache_fid[cache_key(key)]["time_sec_v"][()]
 
 
 def read_checked(cache_fid, key, index, cache_path="<feature file>"):
     """``cache_fid[key]['X'][index]``, or an error naming the file and the track when a checksum fails."""
     try:
-        return cache_fid[key]["X"][index]
+        return cache_fid[cache_key(key)]["X"][index]
     except OSError as error:
         raise OSError(f"{cache_path}, track '{key}': the stored feature is damaged ({error}); delete the file, it "
                       "is computed again the next time it is needed") from None
@@ -247,14 +257,17 @@ def f_write_precomputed_features(feature_path, X_by_key_d, hop_sec):
         if problem is not None:
             raise ValueError(f"track '{key}': {problem}")
     feature_path.parent.mkdir(parents=True, exist_ok=True)
-    partial_path = safe_files.partial_path(feature_path)
-    try:
-        with h5py.File(partial_path, "w") as feature_fid:
-            for key, X in X_by_key_d.items():
-                dataset = feature_fid.create_dataset(key, data=np.asarray(X, dtype=np.float32), compression="lzf",
-                                                     fletcher32=True)
-                dataset.attrs["hop_sec"] = float(hop_sec)
-        safe_files.replace_all([(partial_path, feature_path)])
-    finally:
-        partial_path.unlink(missing_ok=True)
+    with safe_files.file_lock(feature_path), safe_files.terminate_as_interrupt():
+        safe_files.remove_stale_partials(feature_path)
+        safe_files.ensure_free_space(feature_path, sum(np.asarray(X).size * 4 for X in X_by_key_d.values()))
+        partial_path = safe_files.partial_path(feature_path)
+        try:
+            with h5py.File(partial_path, "w") as feature_fid:
+                for key, X in X_by_key_d.items():
+                    dataset = feature_fid.create_dataset(key, data=np.asarray(X, dtype=np.float32), compression="lzf",
+                                                         fletcher32=True)
+                    dataset.attrs["hop_sec"] = float(hop_sec)
+            safe_files.replace_all([(partial_path, feature_path)])
+        finally:
+            partial_path.unlink(missing_ok=True)
     return feature_path

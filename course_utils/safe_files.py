@@ -8,14 +8,21 @@ writer here
   that two processes never build the same file at once: the second waits, then finds it done;
 - writes to a name of its own (``partial_path``: the process id and a random part), never to the final
   name, and moves the file into place when complete (``os.replace`` is atomic);
-- defers Ctrl-C while it moves a pair of files into place (``interrupts_deferred``), so that an
-  interrupted run leaves either the old pair or the new one.
+- defers Ctrl-C and SIGTERM while it moves a pair of files into place (``interrupts_deferred``), so that an
+  interrupted run leaves either the old pair or the new one; ``terminate_as_interrupt`` makes a SIGTERM (what
+  ``kill`` and a closing notebook server send) run the same clean-up as Ctrl-C;
+- checks the free space before a large write whose size is known (``ensure_free_space``), and turns a full
+  disk into one clear error naming the file (``DiskFullError``): HDF5 cannot report a failed write reliably
+  (its errors come back in object finalisers, and the interpreter may crash at exit), so the course never
+  writes to a disk without room for what it writes.
 
-Used by ``data.build``, ``feature_cache`` and ``train``.
+Used by ``data.build``, ``feature_cache``, ``checkpoint`` and ``tools.website``.
 """
 
 import contextlib
+import errno
 import os
+import shutil
 import signal
 import threading
 import uuid
@@ -65,20 +72,43 @@ def remove_stale_partials(path):
         stale.unlink(missing_ok=True)
 
 
+_STOP_SIGNAL_L = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM") if hasattr(signal, name))
+
+
 @contextlib.contextmanager
 def interrupts_deferred():
-    """Ctrl-C (SIGINT) received inside the block is raised as KeyboardInterrupt when the block ends."""
+    """Ctrl-C (SIGINT) or SIGTERM received inside the block is raised as KeyboardInterrupt when the block ends."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     received_l = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: received_l.append(signum))
+    previous_d = {signum: signal.signal(signum, lambda signum, frame: received_l.append(signum))
+                  for signum in _STOP_SIGNAL_L}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, previous in previous_d.items():
+            signal.signal(signum, previous)
     if received_l:
         raise KeyboardInterrupt
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt(f"stopped by signal {signal.Signals(signum).name}")
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt():
+    """Inside the block, SIGTERM raises KeyboardInterrupt, as Ctrl-C does: the writers' ``finally`` blocks remove
+    their temporary files and stop their workers. Outside the main thread it does nothing."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGTERM"):
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def replace_all(pair_l):
@@ -86,3 +116,57 @@ def replace_all(pair_l):
     with interrupts_deferred():
         for partial, final in pair_l:
             os.replace(partial, final)
+
+
+# --- a full disk -------------------------------------------------------------------------------------
+
+# Room kept free beyond what a write needs: HDF5's own structures, and the file system's blocks.
+FREE_SPACE_MARGIN_BYTES = 8 * 2**20
+
+
+class DiskFullError(OSError):
+    """Not enough free space to write a file: the message names the file, the space free and the space needed."""
+
+
+def free_bytes(path):
+    """Free bytes on the disk that holds ``path`` (or its nearest existing folder)."""
+    folder = Path(path).absolute()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return shutil.disk_usage(folder).free
+
+
+def disk_full_error(path, needed_bytes=None):
+    """The ``DiskFullError`` of a write of ``path`` that does not fit, with what is free and what is needed."""
+    needed = f", about {needed_bytes / 1e6:.0f} MB needed" if needed_bytes else ""
+    return DiskFullError(errno.ENOSPC, f"no space left on device while writing {path}: "
+                                       f"{free_bytes(path) / 1e6:.0f} MB free{needed}; free some space (e.g. delete "
+                                       "old feature caches or checkpoints under data/) or write elsewhere, then run "
+                                       "again (the previous file, if any, is kept)")
+
+
+def ensure_free_space(path, needed_bytes):
+    """Raise ``DiskFullError`` when the disk of ``path`` has less than ``needed_bytes`` (plus a margin) free."""
+    if free_bytes(path) < needed_bytes + FREE_SPACE_MARGIN_BYTES:
+        raise disk_full_error(path, needed_bytes + FREE_SPACE_MARGIN_BYTES)
+
+
+def is_disk_full(error):
+    """True when an error says the disk (or the user's quota) is full, whoever raised it (Python, torch, HDF5)."""
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return True
+    text = str(error)
+    return "No space left on device" in text or "unexpected pos" in text or "Disk quota exceeded" in text
+
+
+@contextlib.contextmanager
+def disk_full_reported(path, needed_bytes=None):
+    """A full disk met inside the block is re-raised as one ``DiskFullError`` naming ``path``."""
+    try:
+        yield
+    except DiskFullError:
+        raise
+    except (OSError, RuntimeError) as error:
+        if is_disk_full(error):
+            raise disk_full_error(path, needed_bytes) from None
+        raise

@@ -6,27 +6,22 @@
   validation loss, or highest validation score when ``valid_score_fn`` is given), stops early after
   ``patience`` epochs without improvement, and saves the best weights with the YAML config used;
 - ``predict_track`` runs a model on a whole track (at once, or patch by patch);
-- ``save_checkpoint`` / ``load_checkpoint``: the model as two files, ``.pt`` (weights, input shape) and
-  ``.yaml`` (its config), written atomically.
+- checkpoints (the best model as two files, ``.pt`` and ``.yaml``) are written by ``course_utils.checkpoint``.
 
 Taught in notebooks/05_training_tagging.ipynb.
 """
 
 import copy
-import hashlib
 import math
 import warnings
-from pathlib import Path
 
 import torch
-import yaml
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm.auto import tqdm
 
-from course_utils import augment, runtime, safe_files
-from course_utils.config import ConfigError, as_config, to_plain
-from course_utils.model_factory import NetModel
+from course_utils import augment, checkpoint, runtime
+from course_utils.config import ConfigError, as_config, closest_name
 
 # Settings of the ``train`` section that ``fit`` and ``make_loaders`` read, with their defaults (None: required).
 # channels_last: 4-D inputs and convolutions in channels-last memory format (1.4x faster training steps of
@@ -40,8 +35,55 @@ TRAIN_DEFAULT_D = {"batch_size": None, "learning_rate": None, "max_epoch": None,
                    "seed": 0}
 
 
+def _whole(minimum):
+    return lambda value: isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def _number(minimum, strict=False):
+    return lambda value: (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+                          and (value > minimum if strict else value >= minimum))
+
+
+# The vocabulary of the train section: key -> (check, what the value must be). The same keys may be overridden
+# under ``fast:`` (the fast mode of the test run). A key that is not here is a typo until it is added here.
+TRAIN_KEY_D = {
+    "batch_size": (_whole(1), "a whole number >= 1"),
+    "valid_batch_size": (_whole(1), "a whole number >= 1"),
+    "learning_rate": (_number(0, strict=True), "a number > 0, e.g. 0.001"),
+    "max_epoch": (_whole(1), "a whole number >= 1"),
+    "patience": (_whole(1), "a whole number >= 1 (epochs without improvement before stopping)"),
+    "channels_last": (lambda value: isinstance(value, bool), "true or false"),
+    "compile": (lambda value: isinstance(value, bool), "true or false"),
+    "mixed_precision": (lambda value: isinstance(value, bool), "true or false"),
+    "seed": (_whole(0), "a whole number >= 0"),
+    "augment": (lambda value: isinstance(value, dict), "a mapping, e.g. {random_eq: 3.0}"),
+    "margin": (_number(0), "a number >= 0 (the triplet loss's margin)"),
+    "mining": (lambda value: value in ("random", "semihard"), "random or semihard"),
+}
+
+
+def check_train_section(section_d, where="train"):
+    """Every key of a ``train`` section (or of its ``fast:`` overrides) known and of the right type and range; a
+    ConfigError names the key, its value, what it must be, and the closest known key for a typo."""
+    for key, value in section_d.items():
+        if key == "fast" and where == "train":
+            if not isinstance(value, dict):
+                raise ConfigError(f"train.fast must be a mapping of overrides, e.g. fast: {{max_epoch: 8}}; got "
+                                  f"{value!r}")
+            check_train_section(value, "train.fast")
+            continue
+        if key not in TRAIN_KEY_D:
+            raise ConfigError(f"{where}.{key} is not a training setting.{closest_name(key, TRAIN_KEY_D)} The settings: "
+                              f"{', '.join(TRAIN_KEY_D)}")
+        check, what = TRAIN_KEY_D[key]
+        if not check(value):
+            quoted = " (a string: write numbers without quotes)" if isinstance(value, str) else ""
+            raise ConfigError(f"{where}.{key} must be {what}; got {value!r}{quoted}")
+
+
 def train_settings(config, fast_mode=False):
-    """The ``train`` section of a config, with its ``fast`` overrides applied in fast mode.
+    """The ``train`` section of a config, checked (``check_train_section``), with its ``fast`` overrides applied in
+    fast mode.
 
     A config says, e.g., ``train: {batch_size: 32, learning_rate: 0.001, max_epoch: 30, patience: 5,
     fast: {max_epoch: 8}}``: 30 epochs in the default mode, 8 in the fast mode of the test run.
@@ -54,6 +96,7 @@ def train_settings(config, fast_mode=False):
     config = as_config(config)
     if not isinstance(config.get("train"), dict):
         raise ConfigError("the config has no 'train' section (batch_size, learning_rate, max_epoch, patience)")
+    check_train_section(config.train.to_dict())
     settings_d = {key: value for key, value in config.train.to_dict().items() if key != "fast"}
     if fast_mode:
         settings_d.update(config.train.get("fast") or {})
@@ -101,22 +144,26 @@ def _train_batching(ds, settings):
 
 
 def train_one_epoch(model, loader, loss_fn, optimizer, device, memory_format=torch.contiguous_format,
-                    autocast_dtype=None, scaler=None):
+                    autocast_dtype=None, scaler=None, epoch=0):
     """One pass over ``loader`` updating the model; returns the mean training loss (float).
 
     ``memory_format``: torch.channels_last to feed 4-D inputs in the layout of a channels-last model.
     ``autocast_dtype``: run the forward pass in this precision on CUDA (mixed precision), None: float32;
     ``scaler``: a ``torch.amp.GradScaler`` for float16. In a distributed run the mean is over all processes.
+    A loss that is not a finite number stops training at once (``FloatingPointError`` naming the epoch and the
+    batch), before the optimiser step that would spread it to the weights.
     """
     model.train()
     total, n_item = 0.0, 0
-    for batch in loader:
+    for idx_batch, batch in enumerate(loader):
         X, y = batch["X"].to(device), batch["y"].to(device)
         if X.dim() == 4:
             X = X.contiguous(memory_format=memory_format)
         optimizer.zero_grad()
         with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
             loss = loss_fn(model(X), y)
+        if not math.isfinite(loss.item()):
+            raise FloatingPointError(_not_finite_message("training", loss.item(), epoch, idx_batch, X, optimizer))
         if scaler is not None:
             scaler.scale(loss).backward()
             scaler.step(optimizer)
@@ -130,18 +177,40 @@ def train_one_epoch(model, loader, loss_fn, optimizer, device, memory_format=tor
         sum_v = torch.tensor([total, float(n_item)], dtype=torch.float64)
         torch.distributed.all_reduce(sum_v)
         total, n_item = sum_v.tolist()
+    if n_item == 0:
+        raise ValueError(_empty_loader_message("training", loader))
     return total / n_item
 
 
+def _not_finite_message(what, value, epoch, idx_batch, X, optimizer):
+    """Why training stopped on a loss that is NaN or infinite, and where to look."""
+    cause = ("the inputs of this batch hold NaN or inf: check the audio and the features" if not
+             torch.isfinite(X).all() else f"the learning rate ({optimizer.param_groups[0]['lr']}) may be too high, "
+             "or the targets out of the loss's range")
+    return (f"the {what} loss is {value} at epoch {epoch}, batch {idx_batch}: {cause}. Training stopped; no "
+            "checkpoint of this epoch was written")
+
+
+def _empty_loader_message(what, loader):
+    n_item = len(loader.dataset) if hasattr(loader, "dataset") else "?"
+    return (f"the {what} DataLoader gave no batch (its dataset has {n_item} items); check the split, and a "
+            "batch_size larger than the split with drop_last=True")
+
+
 @torch.no_grad()
-def evaluate_loss(model, loader, loss_fn, device):
-    """Mean loss over ``loader`` in eval mode (no update)."""
+def evaluate_loss(model, loader, loss_fn, device, epoch=0):
+    """Mean loss over ``loader`` in eval mode (no update); a loss that is not finite is a ``FloatingPointError``."""
     model.eval()
     total, n_item = 0.0, 0
     for batch in loader:
         X, y = batch["X"].to(device), batch["y"].to(device)
         total += loss_fn(model(X), y).item() * len(X)
         n_item += len(X)
+    if n_item == 0:
+        raise ValueError(_empty_loader_message("validation", loader))
+    if not math.isfinite(total):
+        raise FloatingPointError(f"the validation loss is {total / n_item} at epoch {epoch}: check the validation "
+                                 "split's features for NaN or inf; no checkpoint of this epoch was written")
     return total / n_item
 
 
@@ -210,15 +279,15 @@ def fit(model, train_loader, valid_loader, loss_fn, config, device=None, optimiz
         if isinstance(getattr(train_loader, "sampler", None), DistributedSampler):
             train_loader.sampler.set_epoch(epoch)  # a new shuffle each epoch, the same in every process
         step_model, train_loss = _train_epoch(step_model, model, train_loader, loss_fn, optimizer, device,
-                                              memory_format, precision)
+                                              memory_format, precision, epoch)
         history["train_loss"].append(train_loss)
-        history["valid_loss"].append(evaluate_loss(model, valid_loader, loss_fn, device))
+        history["valid_loss"].append(evaluate_loss(model, valid_loader, loss_fn, device, epoch))
         score = valid_score_fn(model) if valid_score_fn is not None else math.nan
         history["valid_score"].append(score)
         if stopper.step(score if valid_score_fn is not None else history["valid_loss"][-1], epoch):
             best_state = copy.deepcopy(model.state_dict())
             if checkpoint_path is not None and is_main:
-                save_checkpoint(checkpoint_path, model, config)
+                checkpoint.save_checkpoint(checkpoint_path, model, config)
         progress.set_postfix(train=f"{history['train_loss'][-1]:.3f}", valid=f"{history['valid_loss'][-1]:.3f}",
                              score=f"{score:.3f}", best=stopper.best_epoch)
         if stopper.should_stop:
@@ -228,13 +297,13 @@ def fit(model, train_loader, valid_loader, loss_fn, config, device=None, optimiz
     return history
 
 
-def _train_epoch(step_model, model, train_loader, loss_fn, optimizer, device, memory_format, precision):
+def _train_epoch(step_model, model, train_loader, loss_fn, optimizer, device, memory_format, precision, epoch):
     """One training epoch with ``step_model`` (the model, or its compiled or distributed wrapper); when
     ``torch.compile`` fails (e.g. no C++ compiler), the epoch runs again without it, with a warning.
     Returns (the module to use from now on, the epoch's mean training loss)."""
     try:
         return step_model, train_one_epoch(step_model, train_loader, loss_fn, optimizer, device, memory_format,
-                                           *precision)
+                                           *precision, epoch=epoch)
     except Exception as error:
         if step_model is model or not type(error).__module__.startswith(("torch._dynamo", "torch._inductor")):
             raise
@@ -242,7 +311,7 @@ def _train_epoch(step_model, model, train_loader, loss_fn, optimizer, device, me
                       "false in the config to skip the attempt.", stacklevel=3)
         step_model = _distributed(model, device)
         return step_model, train_one_epoch(step_model, train_loader, loss_fn, optimizer, device, memory_format,
-                                           *precision)
+                                           *precision, epoch=epoch)
 
 
 def _fast_training_setup(model, settings, device):
@@ -297,8 +366,9 @@ def predict_track(model, X, patch_l=None, batch_size=64):
     """
     was_training = model.training
     model.eval()
-    device = next(model.parameters()).device
-    X = torch.as_tensor(X)
+    parameter = next(model.parameters())
+    device = parameter.device
+    X = torch.as_tensor(X).to(parameter.dtype)  # float64 or int arrays: the model's precision
     try:
         if patch_l is None:
             return model(X[None].to(device))[0].cpu()
@@ -307,72 +377,3 @@ def predict_track(model, X, patch_l=None, batch_size=64):
                           for i in range(0, len(patch_X), batch_size)])
     finally:
         model.train(was_training)
-
-
-# --- checkpoints ----------------------------------------------------------------------------------
-
-
-def _checkpoint_paths(checkpoint_path):
-    checkpoint_path = Path(checkpoint_path)
-    if checkpoint_path.suffix != ".pt":
-        raise ValueError(f"{checkpoint_path}: a checkpoint path ends in .pt (its config is written beside it, "
-                         f"as {checkpoint_path.with_suffix('.yaml').name}); got '{checkpoint_path.suffix}'")
-    return checkpoint_path, checkpoint_path.with_suffix(".yaml")
-
-
-def save_checkpoint(checkpoint_path, model, config):
-    """Save ``model`` (weights + input shape) to ``checkpoint_path`` (``.pt``) and its config beside it (``.yaml``).
-
-    The config is checked first (it must describe the model: ``model.block_l``) and both files are written
-    to temporary names, then moved into place: an interrupted save leaves the previous checkpoint whole. The
-    ``.pt`` holds a hash of its ``.yaml``, so that a pair from two different saves is refused when loading.
-    """
-    checkpoint_path, config_path = _checkpoint_paths(checkpoint_path)
-    if config is None:
-        raise ConfigError("save_checkpoint needs the config the model was built from (to rebuild it when loading)")
-    config_d = to_plain(config)
-    if not isinstance(config_d, dict) or not isinstance((config_d.get("model") or {}).get("block_l"), list):
-        raise ConfigError(f"{checkpoint_path}: the config saved with a checkpoint must hold model.block_l (the whole "
-                          "config the model was built from)")
-    try:
-        config_text = yaml.safe_dump(config_d, sort_keys=False)
-    except yaml.representer.RepresenterError as error:
-        raise ConfigError(f"{checkpoint_path}: a config value cannot be written to YAML ({error.args[-1]!r}); use "
-                          "numbers, strings, lists and mappings") from None
-    checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
-    partial_pt, partial_yaml = safe_files.partial_path(checkpoint_path), safe_files.partial_path(config_path)
-    try:
-        torch.save({"state_dict": model.state_dict(), "input_dim": model.input_dim,
-                    "config_sha256": hashlib.sha256(config_text.encode("utf-8")).hexdigest()}, partial_pt)
-        partial_yaml.write_text(config_text, encoding="utf-8")
-        safe_files.replace_all([(partial_yaml, config_path), (partial_pt, checkpoint_path)])
-    finally:
-        partial_pt.unlink(missing_ok=True)
-        partial_yaml.unlink(missing_ok=True)
-
-
-def load_checkpoint(checkpoint_path, device="cpu"):
-    """Rebuild a saved model from its ``.pt`` and ``.yaml``: returns (model in eval mode, Config)."""
-    checkpoint_path, config_path = _checkpoint_paths(checkpoint_path)
-    for path in (checkpoint_path, config_path):
-        if not path.exists():
-            raise FileNotFoundError(f"{path}: not found; a checkpoint is a .pt file with its .yaml config beside it")
-    config_text = config_path.read_text(encoding="utf-8")
-    try:
-        config = as_config(yaml.safe_load(config_text))
-    except (yaml.YAMLError, ConfigError) as error:
-        raise ConfigError(f"{config_path}: not a readable config ({error}); save the checkpoint again") from None
-    try:
-        saved = torch.load(checkpoint_path, map_location=device, weights_only=True)
-        state_dict, input_dim = saved["state_dict"], saved["input_dim"]
-    except Exception as error:  # torch raises many types for a truncated or foreign file
-        raise ValueError(f"{checkpoint_path}: not a readable checkpoint ({type(error).__name__}: {error}); it may be "
-                         "truncated by an interrupted copy: train the model again or restore the file") from None
-    expected_sha256 = saved.get("config_sha256")
-    if expected_sha256 is not None and expected_sha256 != hashlib.sha256(config_text.encode("utf-8")).hexdigest():
-        raise ValueError(f"{config_path} is not the config saved with {checkpoint_path.name} (the two files come "
-                         "from different saves, e.g. an interrupted one or a copy): train the model again or "
-                         "restore both files together")
-    model = NetModel(config, input_dim)
-    model.load_state_dict(state_dict)
-    return model.to(device).eval(), config

@@ -1,6 +1,7 @@
 """Small hand-made datasets in the original course's format, written by the tests themselves."""
 
 import json
+import shutil
 
 import h5py
 import numpy as np
@@ -31,3 +32,13 @@ def write_pyjama(path, entry_l):
     with open(path, "w", encoding="utf-8") as fid:
         json.dump(data_d, fid)
     return path
+
+
+def fill_disk(folder, leave_mb):
+    """Fill the disk of ``folder`` with a file until ``leave_mb`` MB are free; returns the filler's path."""
+    filler = folder / "filler.bin"
+    filler.unlink(missing_ok=True)
+    free = shutil.disk_usage(folder).free - int(leave_mb * 2**20)
+    with open(filler, "wb") as fid:
+        fid.write(b"\0" * max(0, free))
+    return filler

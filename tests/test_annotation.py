@@ -198,3 +198,33 @@ def test_two_entries_with_the_same_filepath_are_refused(tmp_path):
                                                          entry("a.wav", genre=[{"value": "jazz"}])]}}))
     with pytest.raises(an.AnnotationError, match="dup.pyjama: entries 0 and 2 have the same filepath 'a.wav'"):
         an.load_pyjama(path)
+
+
+def test_a_pyjama_in_another_encoding_or_with_a_number_as_filepath_is_named(tmp_path):
+    latin = tmp_path / "latin.pyjama"
+    latin.write_bytes(json.dumps({"collection": {"entry": [entry("Dvořák.wav".replace("ř", "r"), title=[
+        {"value": "Chanson d'été"}])]}}, ensure_ascii=False).encode("latin-1"))
+    with pytest.raises(an.AnnotationError, match=r"latin.pyjama: not UTF-8 text \(byte \d+, .*save it as UTF-8"):
+        an.load_pyjama(latin)
+    numeric = tmp_path / "numeric.pyjama"
+    numeric.write_text(json.dumps({"collection": {"entry": [entry(12)]}}))
+    with pytest.raises(an.AnnotationError, match="entry 0 has the filepath 12; a filepath is the track's key"):
+        an.load_pyjama(numeric)
+
+
+@pytest.mark.parametrize("value, hint", [("Train", "did you mean 'train'"), ("validation", "not 'validation'")])
+def test_a_split_value_that_is_no_split_is_named_not_dropped(value, hint):
+    entry_l = [entry("a.wav", split=[{"value": "train"}]), entry("b.wav", split=[{"value": value}])]
+    with pytest.raises(an.AnnotationError, match=f"entry 'b.wav' has split '{value}'.*{hint}"):
+        an.f_get_split_entry_l(entry_l, "train")
+
+
+def test_pianoroll_to_notes_inverts_the_pianoroll_target():
+    note_entry = entry(pitchmidi=[{"value": 60, "time": 0.0, "duration": 0.5}, {"value": 62, "time": 0.25,
+                                                                             "duration": 0.5}])
+    time_sec_v = np.arange(40) * 0.05
+    roll_m, _ = an.f_get_pianoroll_target(note_entry, "pitchmidi", time_sec_v, 261.63, 1, 4)
+    note_l = an.pianoroll_to_notes(roll_m, time_sec_v, [60, 61, 62, 63])
+    assert [midi for _, _, midi in note_l] == [60, 62]
+    np.testing.assert_allclose([note[:2] for note in note_l], [(0.0, 0.5), (0.25, 0.75)])
+    assert an.pianoroll_to_notes(roll_m, time_sec_v, [60, 61, 62, 63], min_frames=11) == []

@@ -80,3 +80,12 @@ def test_missing_or_broken_config_file(tmp_path):
     path.write_text("- just\n- a list\n")
     with pytest.raises(ConfigError, match="a config is a mapping"):
         load_config(path)
+
+
+def test_numbers_in_exponent_notation_are_numbers(tmp_path):
+    """YAML 1.1 (PyYAML) reads 1e-3 as a string; the course reads it as every YAML 1.2 reader does."""
+    path = tmp_path / "exp.yaml"
+    path.write_text("train: {learning_rate: 1e-3, scale: 2E5, small: -1.5e-2, count: 12, text: '1e-3', v: 1.0}\n")
+    train_d = load_config(path).train
+    assert train_d.learning_rate == 0.001 and train_d.scale == 200000.0 and train_d.small == -0.015
+    assert train_d.count == 12 and isinstance(train_d.count, int) and train_d.text == "1e-3" and train_d.v == 1.0

@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import h5py
 import librosa
@@ -13,6 +14,8 @@ import pytest
 
 from course_utils import annotation, safe_files
 from course_utils.data import build, plan, render, sampled, scores, soundfont, synth
+
+from .helpers import fill_disk
 
 TINY = plan.Preset("tiny", n_cover_tunes=2, max_versions_per_tune=2, n_single_chorales=1, n_tunes_per_dance=1,
                     chorale_max_sec=4.0, fiddle_max_sec=4.0)
@@ -492,3 +495,109 @@ def test_clogs_are_written_like_dotted_hornpipes_and_merged():
     assert all(merged_d[name] == "hornpipe" for name, kind in written_d.items() if kind == "clog")
     with pytest.raises(FileNotFoundError, match="Nope.abc: no such tune"):
         scores.broken_rhythm_share("Nope.abc")
+
+
+# --- a full disk, killed builds, SIGTERM (real processes: a crash of the interpreter shows as a signal) ----------
+
+BUILD_SCRIPT = """
+import signal
+import sys
+import time
+from course_utils import safe_files
+from course_utils.data import build, plan
+signal.signal(signal.SIGINT, signal.default_int_handler)
+preset = plan.Preset("tiny", n_cover_tunes=2, max_versions_per_tune=2, n_single_chorales=1, n_tunes_per_dance=1,
+                     chorale_max_sec=4.0, fiddle_max_sec=4.0, seed=int(sys.argv[2]))
+mode = sys.argv[3]
+real_render = build._render_job
+def slow_render(job):  # a worker that renders slowly: the test acts while the build runs
+    time.sleep(0.5)
+    return real_render(job)
+if mode in ("slow", "no-estimate"):
+    build._render_job = slow_render
+if mode == "no-estimate":  # the first check passes (another process fills the disk later)
+    safe_files.ensure_free_space = lambda path, needed_bytes: None
+print("started", flush=True)
+print("paths", *build.build_dataset(preset, sys.argv[1], n_workers=int(sys.argv[4]), progress=False), flush=True)
+"""
+
+
+def _build_process(out_dir, seed=0, mode="plain", n_workers=1):
+    return subprocess.Popen([sys.executable, "-c", BUILD_SCRIPT, str(out_dir), str(seed), mode, str(n_workers)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _children(pid):
+    """Process ids whose parent is ``pid`` (Linux /proc)."""
+    child_l = []
+    for status_path in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status_path.read_text()
+        except OSError:
+            continue
+        if f"\nPPid:\t{pid}\n" in text:
+            child_l.append(int(status_path.parent.name))
+    return child_l
+
+
+def _alive(pid):
+    try:
+        state = Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("mode", ["plain", "no-estimate"])
+def test_a_build_on_a_full_disk_stops_with_one_message_and_keeps_the_previous_pair(tmp_path, small_disk, mode):
+    """Before rendering (the estimate does not fit) or at the first track that does not fit: one clear error, no
+    crash, no temporary file, the previous pair whole."""
+    disk = small_disk(20)
+    process = _build_process(disk, seed=0)
+    assert process.wait(timeout=180) == 0, process.communicate()
+    audio_path, pyjama_path = build.dataset_paths(disk, "tiny")
+    before = audio_path.read_bytes(), pyjama_path.read_bytes()
+    fill_disk(disk, leave_mb=9)
+    process = _build_process(disk, seed=1, mode=mode)
+    _, stderr = process.communicate(timeout=180)
+    assert process.returncode == 1, f"exit code {process.returncode} (a negative code is a crash):\n{stderr[-2000:]}"
+    assert "DiskFullError" in stderr and "no space left on device while writing" in stderr, stderr[-2000:]
+    assert f"{audio_path}" in stderr and " MB free, about " in stderr
+    assert "Exception ignored" not in stderr and stderr.count("Traceback") == 1, stderr[-3000:]
+    assert (audio_path.read_bytes(), pyjama_path.read_bytes()) == before
+    assert not list(disk.glob("*.partial"))
+
+
+def test_workers_end_when_the_build_is_killed(tmp_path):
+    process = _build_process(tmp_path, mode="slow", n_workers=2)
+    assert process.stdout.readline().startswith("started")
+    deadline = time.monotonic() + 60
+    while len(_children(process.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    worker_l = _children(process.pid)
+    assert len(worker_l) >= 2, "the pool never started"
+    process.kill()  # kill -9: no clean-up runs in the parent
+    process.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in worker_l) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in worker_l), "a worker outlived its killed parent"
+
+
+def test_sigterm_stops_a_build_as_ctrl_c_does(tmp_path):
+    process = _build_process(tmp_path, seed=0)
+    assert process.wait(timeout=180) == 0
+    audio_path, pyjama_path = build.dataset_paths(tmp_path, "tiny")
+    before = audio_path.read_bytes(), pyjama_path.read_bytes()
+    process = _build_process(tmp_path, seed=1, mode="slow", n_workers=2)
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob("*.partial")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    worker_l = _children(process.pid)
+    process.terminate()
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode != 0 and "KeyboardInterrupt" in stderr and "SIGTERM" in stderr, stderr[-2000:]
+    assert (audio_path.read_bytes(), pyjama_path.read_bytes()) == before
+    assert not list(tmp_path.glob("*.partial")), "no temporary file left"
+    time.sleep(1)
+    assert not any(_alive(pid) for pid in worker_l)

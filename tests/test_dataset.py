@@ -420,3 +420,17 @@ def test_original_schema_with_an_asked_group_field_that_is_missing(tmp_path):
               "feature": dict(NO_RATE_LMS)}
     with pytest.raises(AnnotationError, match=r"1 of 1 \(e.g. 'a.wav'\) have no 'artist' field to split by"):
         ds.TagDataset(*ds.dataset_files(config, tmp_path), "train", config, progress=False)
+
+
+def test_track_keys_with_a_slash_behave_the_same_in_every_placement(tmp_path):
+    audio = write_audio_hdf5(tmp_path / "s_audio.hdf5", {"folder/a.wav": sine_track(2.0, 440),
+                                                         "b.wav": sine_track(2.0, 220)})
+    pyjama = write_pyjama(tmp_path / "s.pyjama", [genre_entry("folder/a.wav", "high", "train"),
+                                                  genre_entry("b.wav", "low", "train")])
+    by_placement_l = [ds.TagDataset(audio, pyjama, "train", config(), feature_placement=name,
+                                    feature_cache_dir=tmp_path / "cache", progress=False)
+                      for name in ("memory", "disk", "on_the_fly")]
+    for dataset in by_placement_l:
+        assert dataset.key_l == ["folder/a.wav", "b.wav"] and len(dataset) == len(by_placement_l[0])
+        torch.testing.assert_close(dataset.get_track("folder/a.wav")[0], by_placement_l[0].get_track("folder/a.wav")[0],
+                                   atol=1e-3, rtol=1e-3)

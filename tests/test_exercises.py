@@ -1,9 +1,12 @@
 """The exercises: every solution passes its checker, every untouched stub of the notebooks is reported as not
 done, and wrong answers get specific feedback (never a bare traceback)."""
 
+import dataclasses
 import importlib.util
 import json
 import re
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -62,8 +65,8 @@ def test_every_untouched_stub_of_the_notebooks_is_reported_not_done_with_help(ex
     result = exercises.evaluate(exercise_id, _stub(exercise_id))
     exercise = exercises.EXERCISE_D[exercise_id]
     assert result.status == "not done", result.message
-    assert exercise.task in result.message and f"Hint: {exercise.hint}" in result.message
-    assert f"exercises.show_solution('{exercise_id}')" in result.message
+    assert exercise.task in result.message and f"exercises.hint('{exercise_id}')" in result.message
+    assert "show_solution" not in result.message and not any(hint in result.message for hint in exercise.hint_l)
     assert "Traceback" not in result.message
 
 
@@ -117,7 +120,6 @@ def _status_and_message(exercise_id, answer):
 def test_a_wrong_answer_gets_specific_feedback(exercise_id, answer, expected_l):
     status, message = _status_and_message(exercise_id, answer)
     assert status == "not yet", message
-    assert "Hint:" in message
     for expected in expected_l:
         assert expected in message, message
 
@@ -190,10 +192,67 @@ def test_the_semi_hard_rule_of_the_exercise_is_triplet_losss_rule():
         assert np.isclose(loss, np.mean(loss_l), atol=1e-5), seed
 
 
-def test_show_solution_prints_the_solutions_source(capsys):
+def test_hints_come_one_level_at_a_time_and_the_solution_after_them(capsys, monkeypatch):
+    monkeypatch.setattr(exercises.checking, "_HINTS_SHOWN_D", {})
+    exercises.show_solution("07.1")
+    assert "Try the hints first: exercises.hint('07.1')" in capsys.readouterr().out
+    hint_l = exercises.EXERCISE_D["07.1"].hint_l
+    for level, hint in enumerate(hint_l, start=1):
+        printed = exercises.hint("07.1")
+        assert printed.startswith(f"Hint {level} of {len(hint_l)} for exercise 07.1: {hint}")
+    assert "that was the last hint" in printed
     exercises.show_solution("07.1")
     printed = capsys.readouterr().out
     assert "solutions/07_training_covers.py" in printed and "def semi_hard_negative(d_ap, d_an_v):" in printed
+
+
+# --- answers that misbehave: they never finish, exit, change their inputs, return a generator
+
+
+def test_an_answer_that_never_finishes_gets_a_verdict(monkeypatch):
+    exercise = exercises.EXERCISE_D["01.1"]
+    monkeypatch.setitem(exercises.EXERCISE_D, "01.1", dataclasses.replace(exercise, time_limit_sec=1.0))
+
+    def count_labels(entry_l, annot_key):
+        count_d = {}
+        while True:  # the student forgot to move on
+            try:
+                count_d["x"] = 1
+            except Exception:  # noqa: S110 - even a student's catch-all cannot swallow the time limit
+                pass
+
+    start = time.monotonic()
+    status, message = _status_and_message("01.1", count_labels)
+    assert status == "not yet" and "your code did not finish in 1 s" in message
+    assert time.monotonic() - start < 10
+
+
+def test_an_answer_that_calls_sys_exit_gets_a_verdict():
+    def count_labels(entry_l, annot_key):
+        sys.exit("done")
+
+    status, message = _status_and_message("01.1", count_labels)
+    assert status == "not yet" and "called sys.exit()" in message
+
+
+def test_an_answer_that_changes_its_inputs_cannot_change_the_checkers_examples():
+    def count_labels(entry_l, annot_key):
+        for entry in entry_l:
+            entry.pop(annot_key, None)  # the checker's own entries would lose their labels
+        entry_l.clear()
+        return {}
+
+    assert _status_and_message("01.1", count_labels)[0] == "not yet"
+    assert exercises.evaluate("01.1", _solution("01.1")).passed, "the checker's examples are intact"
+
+
+def test_an_answer_that_returns_a_generator_is_judged_on_its_values():
+    solution = _solution("01.2")
+
+    def notes_sounding_at(entry, time_sec):
+        yield from solution(entry, time_sec)
+
+    assert exercises.evaluate("01.2", notes_sounding_at).passed
 
 
 def test_an_unknown_exercise_is_a_key_error_listing_the_exercises():

@@ -209,3 +209,65 @@ def test_a_cache_made_for_some_tracks_keeps_them_and_adds_the_others(audio_file,
     with h5py.File(cache_path, "r") as fid:
         assert sorted(fid) == ["track0.wav", "track1.wav", "track2.wav"]
         np.testing.assert_array_equal(fid["track0.wav"]["X"][()], first)
+
+
+def test_read_audio_names_the_track_with_a_bad_rate_or_a_group(tmp_path):
+    path = tmp_path / "odd_audio.hdf5"
+    with h5py.File(path, "w") as fid:
+        fid.create_dataset("zero.wav", data=np.zeros(10, np.float32)).attrs["sr_hz"] = 0
+        fid.create_dataset("text.wav", data=np.zeros(10, np.float32)).attrs["sr_hz"] = "fast"
+        fid.create_group("folder").create_dataset("in.wav", data=np.zeros(10, np.float32)).attrs["sr_hz"] = SR_HZ
+    with open_audio_file(path) as fid:
+        with pytest.raises(ValueError, match=r"track 'zero.wav' has sr_hz = 0; the sampling rate must be a positive"):
+            read_audio(fid, "zero.wav", path)
+        with pytest.raises(ValueError, match="track 'text.wav' has sr_hz = 'fast'"):
+            read_audio(fid, "text.wav", path)
+        with pytest.raises(ValueError, match="'folder' is an HDF5 group .* not a track's audio"):
+            read_audio(fid, "folder", path)
+        assert read_audio(fid, "folder/in.wav", path)[1] == SR_HZ
+
+
+def test_track_keys_with_a_slash_are_cached_like_the_others(tmp_path):
+    audio = write_audio_hdf5(tmp_path / "s_audio.hdf5", {"a/x%1.wav": sine_track(1.0, 440),
+                                                         "b.wav": sine_track(1.0, 220)})
+    cache_path = feature_cache.f_cache_features(audio, PARAM_LMS, key_l=["a/x%1.wav", "b.wav"], cache_dir=tmp_path)
+    with h5py.File(cache_path, "r") as fid:
+        assert sorted(fid) == ["a%2Fx%251.wav", "b.wav"]
+        X, _ = feature_cache.f_read_cached_feature(fid, "a/x%1.wav", cache_path)
+    with open_audio_file(audio) as audio_fid:
+        np.testing.assert_allclose(X, feature.f_get_feature(read_audio(audio_fid, "a/x%1.wav")[0], SR_HZ, PARAM_LMS)[0])
+    assert feature_cache.f_cache_features(audio, PARAM_LMS, key_l=["a/x%1.wav", "b.wav"], cache_dir=tmp_path) == \
+        cache_path  # found complete: not computed again
+
+
+CACHE_SCRIPT = """
+import sys
+from course_utils import feature_cache, safe_files
+if sys.argv[3] == "no-estimate":
+    safe_files.ensure_free_space = lambda path, needed_bytes: None
+param = {"type": "lms", "nb_band": 128, "L_n": 1024, "STEP_n": 256, "patch_L_frame": 16, "patch_STEP_frame": 8}
+if sys.argv[3] == "precomputed":
+    import numpy as np
+    feature_cache.f_write_precomputed_features(sys.argv[2] + "/melody_feat.hdf5", {"a": np.zeros((12, 10**6))}, 0.1)
+else:
+    feature_cache.f_cache_features(sys.argv[1], param, cache_dir=sys.argv[2], n_workers=2)
+"""
+
+
+@pytest.mark.parametrize("mode", ["cache", "precomputed"])
+def test_feature_writers_on_a_full_disk_stop_with_one_message(tmp_path, small_disk, mode):
+    """No crash at exit (HDF5 cannot report a failed write), no temporary file, one error naming the file."""
+    import subprocess
+    import sys
+
+    from .helpers import fill_disk
+
+    audio = write_audio_hdf5(tmp_path / "big_audio.hdf5", {f"t{i}.wav": sine_track(20.0, 220) for i in range(8)})
+    disk = small_disk(16)
+    fill_disk(disk, leave_mb=9)
+    completed = subprocess.run([sys.executable, "-c", CACHE_SCRIPT, str(audio), str(disk), mode],
+                               capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 1, f"exit code {completed.returncode}:\n{completed.stderr[-2000:]}"
+    assert "DiskFullError" in completed.stderr and "no space left on device while writing" in completed.stderr
+    assert "Exception ignored" not in completed.stderr and completed.stderr.count("Traceback") == 1
+    assert not list(disk.glob("*.partial")) and not list(disk.glob("*.hdf5"))

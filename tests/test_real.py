@@ -248,3 +248,19 @@ def test_a_base_url_that_is_not_http_is_refused_before_any_download(tmp_path, ba
     with pytest.raises(ValueError, match=r"base_url .*: the address must start with http:// or https://"):
         real.fetch_real_dataset("bach10", base_url, tmp_path)
     assert not list(tmp_path.iterdir())
+
+
+def test_a_zip_with_damaged_data_is_named_and_deleted(file_server, tmp_path):
+    served, url = file_server
+    _original_files(served)
+    zip_path = served / "bach10_audio.hdf5.zip"
+    with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as zip_fid:
+        zip_fid.writestr("bach10_audio.hdf5", np.random.default_rng(0).integers(0, 4, 200000, np.uint8).tobytes())
+    raw = bytearray(zip_path.read_bytes())
+    raw[200:260] = b"\xff" * 60  # damage the deflated stream, not the zip's directory
+    zip_path.write_bytes(bytes(raw))
+    out = tmp_path / "out"
+    with pytest.raises(ValueError, match=r"bach10_audio.hdf5.zip: not a valid zip \(error: Error -3 while "
+                                         r"decompressing"):
+        real.fetch_real_dataset("bach10", url, out, progress=False)
+    assert not (out / "bach10_audio.hdf5.zip").exists() and not list(out.glob("*.partial"))

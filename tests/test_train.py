@@ -5,7 +5,7 @@ import pytest
 import torch
 import yaml
 
-from course_utils import train
+from course_utils import checkpoint, train
 from course_utils.config import ConfigError
 from course_utils.model_factory import NetModel
 
@@ -36,7 +36,7 @@ def test_fit_learns_and_keeps_the_best_model(tmp_path):
                         device=torch.device("cpu"), checkpoint_path=tmp_path / "toy.pt")
     assert history["valid_loss"][history["best_epoch"]] == min(history["valid_loss"])
     assert history["valid_loss"][-1] < history["valid_loss"][0] * 0.8
-    loaded, config = train.load_checkpoint(tmp_path / "toy.pt")
+    loaded, config = checkpoint.load_checkpoint(tmp_path / "toy.pt")
     X = ToyDataset(50, 2).X
     torch.testing.assert_close(loaded(X), model.eval()(X))
     assert config["model"]["name"] == "Toy"
@@ -52,7 +52,7 @@ def test_early_stopping():
 
 def test_load_checkpoint_missing_files(tmp_path):
     with pytest.raises(FileNotFoundError, match="a checkpoint is a .pt file with its .yaml config"):
-        train.load_checkpoint(tmp_path / "absent.pt")
+        checkpoint.load_checkpoint(tmp_path / "absent.pt")
 
 
 def test_fit_in_fast_mode_takes_the_fast_overrides():
@@ -91,22 +91,22 @@ def test_predict_track_whole_and_by_patches():
 
 def _saved_toy(tmp_path):
     model = NetModel(CONFIG, [8, 3])
-    train.save_checkpoint(tmp_path / "toy.pt", model, CONFIG)
+    checkpoint.save_checkpoint(tmp_path / "toy.pt", model, CONFIG)
     return model
 
 
 def test_save_checkpoint_refuses_what_it_cannot_load(tmp_path):
     model = NetModel(CONFIG, [8, 3])
     with pytest.raises(ValueError, match="a checkpoint path ends in .pt"):
-        train.save_checkpoint(tmp_path / "toy.yaml", model, CONFIG)
+        checkpoint.save_checkpoint(tmp_path / "toy.yaml", model, CONFIG)
     with pytest.raises(ConfigError, match="needs the config the model was built from"):
-        train.save_checkpoint(tmp_path / "toy.pt", model, None)
+        checkpoint.save_checkpoint(tmp_path / "toy.pt", model, None)
     with pytest.raises(ConfigError, match="must hold model.block_l"):
-        train.save_checkpoint(tmp_path / "toy.pt", model, {"train": CONFIG["train"]})
+        checkpoint.save_checkpoint(tmp_path / "toy.pt", model, {"train": CONFIG["train"]})
     with pytest.raises(ConfigError, match="cannot be written to YAML"):
-        train.save_checkpoint(tmp_path / "toy.pt", model, {**CONFIG, "note": object()})
+        checkpoint.save_checkpoint(tmp_path / "toy.pt", model, {**CONFIG, "note": object()})
     assert list(tmp_path.iterdir()) == [], "nothing written when the config is refused"
-    train.save_checkpoint(tmp_path / "toy.pt", model, {**CONFIG, "threshold": np.float32(0.5)})
+    checkpoint.save_checkpoint(tmp_path / "toy.pt", model, {**CONFIG, "threshold": np.float32(0.5)})
     assert yaml.safe_load((tmp_path / "toy.yaml").read_text())["threshold"] == 0.5
 
 
@@ -120,29 +120,30 @@ def test_an_interrupted_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch
 
     monkeypatch.setattr(torch, "save", torch_save_killed)
     with pytest.raises(KeyboardInterrupt):
-        train.save_checkpoint(tmp_path / "toy.pt", model, CONFIG)
+        checkpoint.save_checkpoint(tmp_path / "toy.pt", model, CONFIG)
     assert ((tmp_path / "toy.pt").read_bytes(), (tmp_path / "toy.yaml").read_text()) == before
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["toy.pt", "toy.yaml"], "no partial file left"
+    assert sorted(path.name for path in tmp_path.iterdir() if not path.name.endswith(".lock")) == [
+        "toy.pt", "toy.yaml"], "no partial file left"
 
 
 def test_load_checkpoint_names_the_bad_file(tmp_path):
     _saved_toy(tmp_path)
     (tmp_path / "toy.pt").write_bytes((tmp_path / "toy.pt").read_bytes()[:100])
     with pytest.raises(ValueError, match=r"toy.pt: not a readable checkpoint .*truncated"):
-        train.load_checkpoint(tmp_path / "toy.pt")
+        checkpoint.load_checkpoint(tmp_path / "toy.pt")
     (tmp_path / "toy.pt").write_bytes(b"")
     with pytest.raises(ValueError, match=r"toy.pt: not a readable checkpoint"):
-        train.load_checkpoint(tmp_path / "toy.pt")
+        checkpoint.load_checkpoint(tmp_path / "toy.pt")
     _saved_toy(tmp_path)
     other = dict(CONFIG, model=dict(CONFIG["model"], name="Other"))
     (tmp_path / "toy.yaml").write_text(yaml.safe_dump(other))
     with pytest.raises(ValueError, match="toy.yaml is not the config saved with toy.pt"):
-        train.load_checkpoint(tmp_path / "toy.pt")
+        checkpoint.load_checkpoint(tmp_path / "toy.pt")
     (tmp_path / "toy.yaml").write_text("model: [unclosed")
     with pytest.raises(ConfigError, match="toy.yaml: not a readable config"):
-        train.load_checkpoint(tmp_path / "toy.pt")
+        checkpoint.load_checkpoint(tmp_path / "toy.pt")
     with pytest.raises(ValueError, match="a checkpoint path ends in .pt"):
-        train.load_checkpoint(tmp_path / "toy.yaml")
+        checkpoint.load_checkpoint(tmp_path / "toy.yaml")
 
 
 def test_fit_with_channels_last_keeps_the_weights_layout_out_of_the_checkpoint(tmp_path):
@@ -156,7 +157,7 @@ def test_fit_with_channels_last_keeps_the_weights_layout_out_of_the_checkpoint(t
     loader_d = train.make_loaders({"train": data, "valid": data}, config)
     train.fit(model, loader_d["train"], loader_d["valid"], torch.nn.CrossEntropyLoss(), config,
               checkpoint_path=tmp_path / "conv.pt")
-    loaded, _ = train.load_checkpoint(tmp_path / "conv.pt")
+    loaded, _ = checkpoint.load_checkpoint(tmp_path / "conv.pt")
     torch.testing.assert_close(loaded(X), model.eval()(X))
 
 
@@ -182,3 +183,54 @@ def test_fit_with_torch_compile_learns():
     loader_d = train.make_loaders({"train": ToyDataset(200, 0), "valid": ToyDataset(100, 1)}, config)
     history = train.fit(model, loader_d["train"], loader_d["valid"], torch.nn.CrossEntropyLoss(), config)
     assert history["valid_loss"][-1] < history["valid_loss"][0]
+
+
+@pytest.mark.parametrize("train_d, message", [
+    ({"learning_rate": "1e-3"}, r"train.learning_rate must be a number > 0, e.g. 0.001; got '1e-3' \(a string: write "
+                                r"numbers without quotes\)"),
+    ({"fast": {"max_epochs": 1}}, r"train.fast.max_epochs is not a training setting. Did you mean 'max_epoch'\?"),
+    ({"patience": -1}, r"train.patience must be a whole number >= 1"),
+    ({"max_epoch": 0}, r"train.max_epoch must be a whole number >= 1; got 0"),
+    ({"max_epoch": 2.0}, r"train.max_epoch must be a whole number >= 1.*got 2.0"),
+    ({"batch_size": "4"}, r"train.batch_size must be a whole number >= 1; got '4'"),
+    ({"compile": "yes"}, r"train.compile must be true or false"),
+    ({"learning_rate": float("nan")}, r"train.learning_rate must be a number > 0"),
+    ({"fast": 8}, r"train.fast must be a mapping of overrides"),
+])
+def test_a_train_section_that_looks_right_but_is_not_is_refused_by_name(train_d, message):
+    config = {**CONFIG, "train": {**CONFIG["train"], **train_d}}
+    with pytest.raises(ConfigError, match=message):
+        train.train_settings(config, fast_mode=True)
+
+
+class NaNDataset(ToyDataset):
+    def __getitem__(self, idx):
+        item = super().__getitem__(idx)
+        return {"X": item["X"] * float("nan") if idx == 3 else item["X"], "y": item["y"]}
+
+
+def test_nan_inputs_stop_training_by_name_and_save_nothing(tmp_path):
+    model = NetModel(CONFIG, [8, 3])
+    loader_d = train.make_loaders({"train": NaNDataset(40, 0), "valid": ToyDataset(20, 1)},
+                                  {**CONFIG, "train": {**CONFIG["train"], "batch_size": 4}})
+    loader_d["train"] = torch.utils.data.DataLoader(NaNDataset(40, 0), batch_size=4)  # in order: batch 0 holds it
+    with pytest.raises(FloatingPointError, match=r"the training loss is nan at epoch 0, batch 0: the inputs of this "
+                                                 r"batch hold NaN or inf.*no checkpoint of this epoch was written"):
+        train.fit(model, loader_d["train"], loader_d["valid"], torch.nn.CrossEntropyLoss(), CONFIG,
+                  checkpoint_path=tmp_path / "nan.pt")
+    assert not (tmp_path / "nan.pt").exists()
+    assert all(torch.isfinite(parameter).all() for parameter in model.parameters()), "no step was taken with NaN"
+
+
+def test_a_loader_without_batches_is_named():
+    model = NetModel(CONFIG, [8, 3])
+    empty = torch.utils.data.DataLoader(ToyDataset(3, 0), batch_size=4, drop_last=True)
+    with pytest.raises(ValueError, match=r"the training DataLoader gave no batch \(its dataset has 3 items\)"):
+        train.fit(model, empty, empty, torch.nn.CrossEntropyLoss(), CONFIG)
+
+
+def test_predict_track_takes_float64_and_integer_arrays():
+    model = NetModel(CONFIG, [8, 3])
+    X = np.random.default_rng(0).standard_normal((7, 3))  # float64, as numpy makes it
+    torch.testing.assert_close(train.predict_track(model, X[0]), model.eval()(torch.from_numpy(X[:1]).float())[0])
+    assert train.predict_track(model, np.ones(3, dtype=np.int64)).dtype == torch.float32

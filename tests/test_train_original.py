@@ -52,3 +52,10 @@ def test_missing_files_say_how_to_get_them(tmp_path, capsys):
                                              ("chord_D3-I3", "segment")])
 def test_task_of_each_original_family(name, task_name):
     assert task.task_of(load_config(ROOT / "configs" / "original" / f"{name}.yaml")) == task_name
+
+
+def test_a_number_of_epochs_of_zero_is_refused_before_anything_runs(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        train_original.main([str(ROOT / "configs" / "original" / "bittner_D1-I1-C1.yaml"), "--data", str(tmp_path),
+                             "--max-epoch", "0"])
+    assert stop.value.code == 2 and "--max-epoch: 0 must be > 0" in capsys.readouterr().err

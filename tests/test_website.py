@@ -131,3 +131,17 @@ def test_the_browser_tests_chromium_is_found_or_its_absence_says_how_to_install_
     binary.chmod(0o755)
     assert website.find_chromium({"PATH": str(tmp_path)}) == str(binary)
     assert website.find_chromium({"PATH": "", "COURSE_CHROMIUM": str(binary)}) == str(binary)
+
+
+def test_an_executed_notebook_with_an_error_or_truncated_is_refused_by_name(tmp_path):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 09 · Title"),
+                                               nbformat.v4.new_code_cell("1 / 0")])
+    notebook.cells[1].outputs = [nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="division by zero",
+                                                        traceback=["..."])]
+    nbformat.write(notebook, tmp_path / "09_title.ipynb")
+    with pytest.raises(ValueError, match=r"09_title.ipynb: cell 1 holds an error \(ZeroDivisionError: division by "
+                                         r"zero\); fix the notebook"):
+        website.read_executed(tmp_path / "09_title.ipynb")
+    (tmp_path / "08_cut.ipynb").write_text((tmp_path / "09_title.ipynb").read_text()[:100])
+    with pytest.raises(ValueError, match="08_cut.ipynb: not a readable notebook .* it may be truncated"):
+        website.read_executed(tmp_path / "08_cut.ipynb")

@@ -16,14 +16,13 @@ temporary names and renamed at the end). Taught in notebooks/01_data.ipynb.
 import hashlib
 import json
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
 import h5py
 from tqdm.auto import tqdm
 
-from course_utils import audio_store, safe_files
+from course_utils import audio_store, processes, safe_files
 from course_utils.data import recording, renderers, scores
 from course_utils.data.plan import PRESET_D, Preset, plan_tracks
 from course_utils.data.render import render_track
@@ -100,45 +99,71 @@ def _dataset_name(preset, split=None, renderer=None):
 
 
 def _build_locked(preset, out_dir, n_workers, progress, split=None, renderer=None):
-    """The build itself; the caller holds the dataset's lock."""
+    """The build itself; the caller holds the dataset's lock. A SIGTERM stops it as Ctrl-C does; a disk without
+    room for the build stops it before it starts, or at the first track that would not fit."""
     name = _dataset_name(preset, split, renderer)
     audio_path, pyjama_path = dataset_paths(out_dir, name)
     for path in (audio_path, pyjama_path):
         safe_files.remove_stale_partials(path)
-    track_l = plan_tracks(preset)
-    if split is not None:
-        track_l = [dict(track, renderer=renderer) for track in track_l if track["split"] == split]
-    job_l = [(track, preset.chorale_max_sec if track["kind"] == "chorale" else preset.fiddle_max_sec)
-             for track in track_l]
-    n_workers = n_workers or min(4, os.cpu_count() or 1)
+    job_l = _jobs(preset, split, renderer)
+    safe_files.ensure_free_space(audio_path, sum(_raw_bytes(max_sec) for _, max_sec in job_l))
     partial_audio, partial_pyjama = safe_files.partial_path(audio_path), safe_files.partial_path(pyjama_path)
     try:
-        entry_l = []
-        with h5py.File(partial_audio, "w", libver="earliest", track_order=False) as audio_fid:
-            with ProcessPoolExecutor(max_workers=n_workers) if n_workers > 1 else _InlineExecutor() as pool:
-                result_iter = pool.map(_render_job, job_l, chunksize=2)
-                for audio_v, entry in tqdm(result_iter, total=len(job_l), desc=f"building course-{name}",
-                                           unit="track", disable=not progress):
-                    key = entry["filepath"][0]["value"]
-                    dataset = audio_fid.create_dataset(key, data=audio_v, compression="gzip", compression_opts=1,
-                                                       shuffle=True, track_times=False)
-                    dataset.attrs["sr_hz"] = recording.SR_HZ
-                    entry_l.append(entry)
-            content_id = _content_id(entry_l)
-            audio_fid.attrs["content_id"] = content_id
-        data_d = {"schemaversion": 1.31,
-                  "collection": {"descriptiondefinition": FIELD_DESCRIPTION_D, "preset": asdict(preset),
-                                 "renderer": DATASET_VERSION, "content_id": content_id, "entry": entry_l}}
-        with open(partial_pyjama, "w", encoding="utf-8") as fid:
-            json.dump(data_d, fid, indent=1)
-        problem = dataset_problem(partial_audio, partial_pyjama)
-        if problem is not None:
-            raise RuntimeError(f"the new course-{name} files are {problem}; nothing was replaced")
-        safe_files.replace_all([(partial_audio, audio_path), (partial_pyjama, pyjama_path)])
+        with safe_files.terminate_as_interrupt():
+            entry_l = _render_into(partial_audio, audio_path, job_l, n_workers or min(4, os.cpu_count() or 1),
+                                   progress, name)
+            data_d = {"schemaversion": 1.31,
+                      "collection": {"descriptiondefinition": FIELD_DESCRIPTION_D, "preset": asdict(preset),
+                                     "renderer": DATASET_VERSION, "content_id": _content_id(entry_l),
+                                     "entry": entry_l}}
+            with safe_files.disk_full_reported(pyjama_path), open(partial_pyjama, "w", encoding="utf-8") as fid:
+                json.dump(data_d, fid, indent=1)
+            problem = dataset_problem(partial_audio, partial_pyjama)
+            if problem is not None:
+                raise RuntimeError(f"the new course-{name} files are {problem}; nothing was replaced")
+            safe_files.replace_all([(partial_audio, audio_path), (partial_pyjama, pyjama_path)])
     finally:  # interrupted or failed: the temporary files go, the previous pair stays
         partial_audio.unlink(missing_ok=True)
         partial_pyjama.unlink(missing_ok=True)
     return audio_path, pyjama_path
+
+
+def _jobs(preset, split=None, renderer=None):
+    """(track, max_sec) of every track to render: the preset's, or one split played by one renderer."""
+    track_l = plan_tracks(preset)
+    if split is not None:
+        track_l = [dict(track, renderer=renderer) for track in track_l if track["split"] == split]
+    return [(track, preset.chorale_max_sec if track["kind"] == "chorale" else preset.fiddle_max_sec)
+            for track in track_l]
+
+
+def _raw_bytes(duration_sec):
+    """Bytes of a track of ``duration_sec`` as int16 samples: what it takes on disk at most (gzip takes ~10 % off)."""
+    return int(duration_sec * recording.SR_HZ * 2)
+
+
+def _render_into(partial_audio, audio_path, job_l, n_workers, progress, name):
+    """Render every job (in a pool of workers that end with this process) into the HDF5 file ``partial_audio``;
+    returns the entries. Each track is written only when the disk has room for it."""
+    entry_l = []
+    pool = processes.process_pool(n_workers) if n_workers > 1 else None
+    try:
+        result_iter = pool.map(_render_job, job_l, chunksize=2) if pool is not None else map(_render_job, job_l)
+        with h5py.File(partial_audio, "w", libver="earliest", track_order=False) as audio_fid:
+            for audio_v, entry in tqdm(result_iter, total=len(job_l), desc=f"building course-{name}", unit="track",
+                                       disable=not progress):
+                if safe_files.free_bytes(partial_audio) < audio_v.nbytes + safe_files.FREE_SPACE_MARGIN_BYTES:
+                    raise safe_files.disk_full_error(audio_path, sum(_raw_bytes(max_sec) for _, max_sec
+                                                                     in job_l[len(entry_l):]))
+                dataset = audio_fid.create_dataset(entry["filepath"][0]["value"], data=audio_v, compression="gzip",
+                                                   compression_opts=1, shuffle=True, track_times=False)
+                dataset.attrs["sr_hz"] = recording.SR_HZ
+                entry_l.append(entry)
+            audio_fid.attrs["content_id"] = _content_id(entry_l)
+    finally:
+        if pool is not None:
+            processes.stop_pool(pool)
+    return entry_l
 
 
 def _content_id(entry_l):
@@ -147,19 +172,6 @@ def _content_id(entry_l):
     The same preset gives the same id (the build stays byte-identical); two different builds never share one.
     """
     return hashlib.sha256(json.dumps(entry_l, sort_keys=True).encode("utf-8")).hexdigest()[:16]
-
-
-class _InlineExecutor:
-    """Stand-in for a process pool when n_workers is 1 (easier to debug, no process start-up)."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        return False
-
-    def map(self, function, iterable, chunksize=1):
-        return map(function, iterable)
 
 
 def dataset_problem(audio_path, pyjama_path):
@@ -238,7 +250,7 @@ def build_chorale_index(out_path=None, n_workers=None):
     out_path = Path(out_path) if out_path else Path(__file__).with_name("chorale_tunes.json")
     name_l = scores.list_chorale_files()
     n_workers = n_workers or min(4, os.cpu_count() or 1)
-    with ProcessPoolExecutor(max_workers=n_workers) as pool:
+    with processes.process_pool(n_workers) as pool:
         note_by_file_d = dict(tqdm(pool.map(_read_chorale_job, name_l, chunksize=4), total=len(name_l),
                                    desc="reading chorales", unit="score"))
     tune_l, duplicate_d = scores.group_chorale_tunes(note_by_file_d)

@@ -17,6 +17,7 @@ default: it needs a network.
 import os
 import urllib.parse
 import zipfile
+import zlib
 from pathlib import Path
 
 import pooch
@@ -98,10 +99,10 @@ def _unzip_member(zip_path, member_name, out_path):
                 os.replace(partial, out_path)
             finally:
                 partial.unlink(missing_ok=True)
-    except zipfile.BadZipFile as error:
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:  # a bad header, damaged compressed data, a cut file
         zip_path.unlink(missing_ok=True)
-        raise ValueError(f"{zip_path}: not a valid zip ({error}); it was deleted, run again to download it") \
-            from None
+        raise ValueError(f"{zip_path}: not a valid zip ({type(error).__name__}: {error}); it was deleted, run again "
+                         "to download it") from None
 
 
 def fetch_real_dataset(name, base_url, out_dir, sha256_d=None, progress=True):

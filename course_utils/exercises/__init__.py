@@ -27,6 +27,7 @@ from course_utils.exercises.checking import (  # noqa: F401 (the face of the pac
     Result,
     check,
     evaluate,
+    hint,
     show_solution,
     solution_path,
     solution_source,

@@ -5,20 +5,30 @@ the student fills in, followed by a cell that calls ``check(exercise_id, answer)
 answer on small made-up inputs, compares it with a reference, and prints one of three verdicts, never a
 bare traceback:
 
-- **not done**: the stub is untouched (it raises ``NotImplementedError``, or the YAML text is empty): what
-  to do and a hint;
-- **not yet**: what is wrong, on which input, what was expected, and a hint (an error raised by the answer
-  is reported with its line in the student's cell);
+- **not done**: the stub is untouched (it raises ``NotImplementedError``, or the YAML text is empty): the task,
+  nothing more;
+- **not yet**: what is wrong, on which input, what was expected (an error raised by the answer is reported
+  with its line in the student's cell; an answer that runs longer than the exercise's time limit, or calls
+  ``sys.exit()``, is reported as such);
 - **passed**: what was checked.
 
+Help comes on request, in steps: ``hint('02.1')`` prints the next of the exercise's graded hints (each a little
+more precise, none the answer), and only after the last one does ``show_solution('02.1')`` print a solution
+(``solutions/``, one file per notebook; ``force=True`` for a teacher). The answer is always given copies of the
+checker's inputs, so an answer that changes its inputs cannot change the checker's own examples.
+
 ``evaluate`` returns the verdict as a ``Result`` instead of printing it (the test suite runs every solution
-and every untouched stub through it). Solutions live outside the notebooks, in ``solutions/`` (one file
-per notebook): ``show_solution('02.1')`` prints one.
+and every untouched stub through it).
 """
 
 import ast
+import collections.abc
+import contextlib
+import copy
+import ctypes
 import os
 import sys
+import threading
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,17 +49,27 @@ class Wrong(Exception):
     """The answer runs but gives a wrong result: the message says on which input and what was expected."""
 
 
+class _TimeLimit(BaseException):
+    """Raised inside the student's code when it runs past the exercise's time limit (a BaseException, so that the
+    student's own ``except Exception`` cannot swallow it)."""
+
+
 @dataclass(frozen=True)
 class Exercise:
-    """One exercise: where it is, what the student defines (``name``), the task, a hint and its checker."""
+    """One exercise: where it is, what the student defines (``name``), the task, graded hints and its checker.
+
+    hint_l : hints from the vaguest to the most precise; none of them is the answer
+    time_limit_sec : how long the checker may run the student's code before the verdict "did not finish"
+    """
 
     exercise_id: str
     notebook: str
     title: str
     name: str
     task: str
-    hint: str
+    hint_l: tuple
     checker: object
+    time_limit_sec: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -68,11 +88,15 @@ class Result:
 EXERCISE_D = {}
 
 
-def exercise(exercise_id, notebook, title, name, task, hint):
+_HINTS_SHOWN_D = {}  # exercise id -> number of hints shown in this kernel
+
+
+def exercise(exercise_id, notebook, title, name, task, hint_l, time_limit_sec=20.0):
     """Register a checker: a function of the answer that returns what was checked or raises Wrong/NotDone."""
 
     def register(checker):
-        EXERCISE_D[exercise_id] = Exercise(exercise_id, notebook, title, name, task, hint, checker)
+        hints = (hint_l,) if isinstance(hint_l, str) else tuple(hint_l)
+        EXERCISE_D[exercise_id] = Exercise(exercise_id, notebook, title, name, task, hints, checker, time_limit_sec)
         return checker
 
     return register
@@ -101,30 +125,83 @@ def _raised_message(error):
     return f"your code raised {type(error).__name__}: {error}{where}"
 
 
+@contextlib.contextmanager
+def _time_limit(seconds):
+    """Raise ``_TimeLimit`` in this thread if the block runs longer than ``seconds`` (a watchdog thread injects it
+    between two Python instructions: an endless loop stops; a long call into C stops when it returns)."""
+    target, lock, state_d = threading.get_ident(), threading.Lock(), {"finished": False}
+
+    def watchdog():
+        if not finished_event.wait(seconds):
+            with lock:
+                if not state_d["finished"]:
+                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), ctypes.py_object(_TimeLimit))
+
+    finished_event = threading.Event()
+    thread = threading.Thread(target=watchdog, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        with lock:
+            state_d["finished"] = True
+        finished_event.set()
+        thread.join()
+
+
+def _run_checker(exercise, answer):
+    """(status, message) of one answer (see the module docstring)."""
+    try:
+        with _time_limit(exercise.time_limit_sec):
+            if answer is None or answer is Ellipsis:
+                raise NotDone
+            return "passed", f" passed: {exercise.checker(answer)}"
+    except (NotDone, NotImplementedError):
+        return "not done", f" is not done yet: {exercise.task}"
+    except Wrong as wrong:
+        return "not yet", f", not yet: {wrong}"
+    except _TimeLimit:
+        return "not yet", (f", not yet: your code did not finish in {exercise.time_limit_sec:.0f} s on a small "
+                           "example (an endless loop? a loop whose condition never changes?)")
+    except SystemExit:
+        return "not yet", (", not yet: your code called sys.exit() (or exit()), which ends the whole program; a "
+                           "function gives its result with `return`")
+    except Exception as error:  # the student's code failed: say where, never a bare traceback
+        return "not yet", f", not yet: {_raised_message(error)}"
+
+
 def evaluate(exercise_id, answer):
     """Check an answer without printing: a ``Result`` (status 'not done', 'not yet' or 'passed')."""
     if exercise_id not in EXERCISE_D:
         raise KeyError(f"no exercise '{exercise_id}'; the exercises are {', '.join(EXERCISE_D)}")
     exercise = EXERCISE_D[exercise_id]
-    head = f"Exercise {exercise_id} ({exercise.title})"
-    try:
-        if answer is None or answer is Ellipsis:
-            raise NotDone
-        checked = exercise.checker(answer)
-    except (NotDone, NotImplementedError):
-        return Result(exercise_id, "not done",
-                      f"{head} is not done yet: {exercise.task}\nHint: {exercise.hint}\n"
-                      f"(Stuck? exercises.show_solution('{exercise_id}') prints a solution.)")
-    except Wrong as wrong:
-        return Result(exercise_id, "not yet", f"{head}, not yet: {wrong}\nHint: {exercise.hint}")
-    except Exception as error:  # the student's code failed: say where, never a bare traceback
-        return Result(exercise_id, "not yet", f"{head}, not yet: {_raised_message(error)}\nHint: {exercise.hint}")
-    return Result(exercise_id, "passed", f"{head} passed: {checked}")
+    status, message = _run_checker(exercise, answer)
+    text = f"Exercise {exercise_id} ({exercise.title}){message}"
+    if status != "passed":
+        text += f"\n(Stuck? exercises.hint('{exercise_id}') gives a hint.)"
+    return Result(exercise_id, status, text)
 
 
 def check(exercise_id, answer):
-    """Check an answer and print the verdict (what to do, what is wrong and a hint, or what passed)."""
+    """Check an answer and print the verdict (what to do, or what is wrong, or what passed)."""
     print(evaluate(exercise_id, answer).message)
+
+
+def hint(exercise_id):
+    """Print the next hint of an exercise (graded: each call one step more precise); after the last one, say that
+    ``show_solution`` prints a solution. Returns the hint's text."""
+    if exercise_id not in EXERCISE_D:
+        raise KeyError(f"no exercise '{exercise_id}'; the exercises are {', '.join(EXERCISE_D)}")
+    hint_l = EXERCISE_D[exercise_id].hint_l
+    level = min(_HINTS_SHOWN_D.get(exercise_id, 0), len(hint_l) - 1)
+    _HINTS_SHOWN_D[exercise_id] = level + 1
+    if level + 1 < len(hint_l):
+        more = f"(exercises.hint('{exercise_id}') again for hint {level + 2} of {len(hint_l)})"
+    else:
+        more = f"(that was the last hint; exercises.show_solution('{exercise_id}') prints a solution)"
+    text = f"Hint {level + 1} of {len(hint_l)} for exercise {exercise_id}: {hint_l[level]}\n{more}"
+    print(text)
+    return text
 
 
 def solution_path(exercise_id):
@@ -144,8 +221,13 @@ def solution_source(exercise_id):
     raise KeyError(f"{path} has no definition of '{exercise.name}' (the solution of exercise {exercise_id})")
 
 
-def show_solution(exercise_id):
-    """Print a solution: try first, then compare."""
+def show_solution(exercise_id, force=False):
+    """Print a solution, once every hint has been shown (``hint``) or with ``force=True``: try first, then compare."""
+    n_hint = len(EXERCISE_D[exercise_id].hint_l)
+    if not force and _HINTS_SHOWN_D.get(exercise_id, 0) < n_hint:
+        print(f"Try the hints first: exercises.hint('{exercise_id}') ({n_hint - _HINTS_SHOWN_D.get(exercise_id, 0)} "
+              f"left); exercises.show_solution('{exercise_id}', force=True) prints the solution anyway.")
+        return
     path = solution_path(exercise_id).relative_to(runtime.project_dir())
     print(f"# a solution of exercise {exercise_id}, from {path}")
     print(solution_source(exercise_id))
@@ -155,12 +237,15 @@ def show_solution(exercise_id):
 
 
 def call(function, *arg_l, **kwarg_d):
-    """Call the student's function; a function that returns None has forgotten its ``return``."""
+    """Call the student's function on deep copies of the arguments (what it changes is not the checker's); a
+    function that returns None has forgotten its ``return``; a generator is judged on the values it yields."""
     if not callable(function):
         raise Wrong(f"expected a function, got {type(function).__name__}")
-    value = function(*arg_l, **kwarg_d)
+    value = function(*copy.deepcopy(arg_l), **copy.deepcopy(kwarg_d))
     if value is None:
         raise Wrong("your function returned None: did you forget the `return`?")
+    if isinstance(value, collections.abc.Iterator):  # a generator, map, zip...: its values, once
+        value = list(value)
     return value
 
 

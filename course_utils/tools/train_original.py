@@ -69,9 +69,25 @@ def run(config_path, data_dir, override_d, checkpoint_dir):
               checkpoint_path=checkpoint_path)
     score_d = task.test_scores(model.cpu(), config, dataset_d["test"])
     if runtime.is_main_process():
+        saved = f"model saved to {checkpoint_path}" if checkpoint_path.is_file() else "no checkpoint was written"
         print(f"{Path(config_path).name}: test " + ", ".join(f"{name} {value:.3f}" for name, value in score_d.items())
-              + f"; model saved to {checkpoint_path}")
+              + f"; {saved}")
     return score_d
+
+
+def _positive(kind):
+    """An argparse type: a number of this kind > 0 (--max-epoch 0 would train nothing and save nothing)."""
+
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{text} must be > 0")
+        return value
+
+    return parse
 
 
 def main(argument_l=None):
@@ -79,10 +95,10 @@ def main(argument_l=None):
     parser.add_argument("config", help="a config of configs/original/ (or any config with dataset.base)")
     parser.add_argument("--data", default="data/real", help="folder holding <base>_audio.hdf5 and <base>.pyjama")
     parser.add_argument("--checkpoints", default="data/checkpoints", help="folder for the trained model")
-    parser.add_argument("--max-epoch", type=int)
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--learning-rate", type=float)
-    parser.add_argument("--patience", type=int)
+    parser.add_argument("--max-epoch", type=_positive(int))
+    parser.add_argument("--batch-size", type=_positive(int))
+    parser.add_argument("--learning-rate", type=_positive(float))
+    parser.add_argument("--patience", type=_positive(int))
     arguments = parser.parse_args(argument_l)
     override_d = {key: value for key, value in (("max_epoch", arguments.max_epoch),
                                                 ("batch_size", arguments.batch_size),

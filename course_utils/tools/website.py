@@ -26,10 +26,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from course_utils import references, runtime
+from course_utils import references, runtime, safe_files
 from course_utils.tools import launch
 
 SITE_DIR_NAME = "_site"
+SITE_SIZE_GUESS_BYTES = 100 * 2**20  # the size of a first build (about 55 MB in the fast mode)
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 
 
@@ -205,6 +206,24 @@ def execute_notebook(path, fast_mode, timeout_s=3600, extra_env_d=None):
     return notebook, time.perf_counter() - start
 
 
+def read_executed(path):
+    """An executed notebook, refused with its name when it cannot be read (truncated, not a notebook) or when a cell
+    holds an error output: the site never publishes a traceback as if it were the course."""
+    import nbformat
+
+    try:
+        notebook = nbformat.read(path, as_version=4)
+    except Exception as error:  # nbformat raises JSON, validation and reader errors of several types
+        raise ValueError(f"{path}: not a readable notebook ({type(error).__name__}: {error}); it may be truncated: "
+                         "execute it again (benchmarks/results.py)") from None
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                raise ValueError(f"{path}: cell {index} holds an error ({output.get('ename')}: "
+                                 f"{output.get('evalue')}); fix the notebook and execute it again")
+    return notebook
+
+
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
@@ -250,7 +269,7 @@ def stage_source(stage_dir, executed_dir=None, fast_mode=True, jobs=2, root=None
 
     def one_notebook(path):
         if executed_dir is not None:
-            return nbformat.read(Path(executed_dir) / path.name, as_version=4), 0.0
+            return read_executed(Path(executed_dir) / path.name), 0.0
         return execute_notebook(path, fast_mode)
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
@@ -277,12 +296,15 @@ def run_sphinx(stage_dir, html_dir):
     ``html_dir``, replaced only when the build succeeds (an interrupted or failed build keeps the previous site)."""
     html_dir = Path(html_dir)
     html_dir.parent.mkdir(parents=True, exist_ok=True)
+    safe_files.ensure_free_space(html_dir, folder_size_bytes(html_dir) if html_dir.exists() else SITE_SIZE_GUESS_BYTES)
     new_dir = Path(tempfile.mkdtemp(prefix=f"{html_dir.name}.new-", dir=html_dir.parent))
     command_l = [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q", "-j", "auto",
                  str(stage_dir), str(new_dir), "-d", str(Path(stage_dir).parent / "doctrees")]
     completed = subprocess.run(command_l, capture_output=True, text=True)
     if completed.returncode != 0:
         shutil.rmtree(new_dir, ignore_errors=True)
+        if "No space left on device" in completed.stdout + completed.stderr:
+            raise safe_files.disk_full_error(html_dir, SITE_SIZE_GUESS_BYTES)
         raise RuntimeError(f"sphinx-build failed ({' '.join(command_l)}):\n{completed.stdout}{completed.stderr}")
     old_dir = html_dir.with_name(f"{html_dir.name}.old-{os.getpid()}")
     if html_dir.exists():
@@ -324,6 +346,8 @@ def build_site(out_dir=None, executed_dir=None, fast_mode=True, jobs=2, root=Non
     out_dir = Path(out_dir or root / SITE_DIR_NAME)
     out_dir.mkdir(parents=True, exist_ok=True)
     with FileLock(str(out_dir / "build.lock")):  # a second build at once waits for the first
+        for stale in [*out_dir.glob("html.new-*"), *out_dir.glob("html.old-*")]:  # left by a killed build
+            shutil.rmtree(stale, ignore_errors=True)
         start = time.perf_counter()
         seconds_d = stage_source(out_dir / "source", executed_dir, fast_mode, jobs, root)
         executed_s = time.perf_counter() - start
