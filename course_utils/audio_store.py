@@ -10,6 +10,9 @@ In ``<base>_audio.hdf5`` each HDF5 dataset is keyed by the track's file name (th
 ``.pyjama`` entry) and holds a mono waveform, float in [-1, 1] or signed integers (int16 scaled by 1/32768,
 int32 by 1/2**31), with the attribute ``sr_hz``. Used by ``feature_cache``, ``placement`` and ``dataset``; taught
 in notebooks/01_data.ipynb.
+
+A file of your own (WAV, FLAC, OGG, MP3, at any rate, mono or stereo) is read by ``load_audio``, which gives it
+the form of the course data: mono, at the rate the model was trained at, at the course's level.
 """
 
 import json
@@ -17,6 +20,8 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+
+COURSE_PEAK_LEVEL = 0.9  # the peak of every track of the course data (data.recording.room_and_level)
 
 DATA_KIND_L = ("audio", "feat")
 
@@ -138,3 +143,46 @@ def check_audio(audio_v, sr_hz):
         raise ValueError(f"audio_v holds {n_bad} NaN or inf samples; check the file it was read from")
     if isinstance(sr_hz, bool) or not isinstance(sr_hz, (int, float, np.integer, np.floating)) or sr_hz <= 0:
         raise ValueError(f"sr_hz must be a positive number of samples per second, got {sr_hz!r}")
+
+
+def load_audio(path, sr_hz, peak_level=COURSE_PEAK_LEVEL):
+    """A sound file of your own as the course's models expect it: mono, at ``sr_hz``, at the course's level.
+
+    Parameters
+    ----------
+    path : str or Path of an audio file (WAV, FLAC, OGG; MP3 where the system's libsndfile reads it)
+    sr_hz : int, the rate to convert to: the config's ``feature.sr_hz`` (the rate the model was trained at)
+    peak_level : float, the file is scaled so that its peak is this (the course data's tracks peak at 0.9: the
+        log-mel and HCQT depend on the level)
+
+    Returns
+    -------
+    audio_v : np.ndarray, shape (n_samples,), float32 in [-1, 1], at ``sr_hz``
+    info : dict with what was done: ``file_sr_hz``, ``n_channels``, ``resampled`` and ``gain_db``
+
+    Stereo is mixed down (the mean of the channels); another rate is converted with soxr (librosa's
+    high-quality resampler). A file that cannot be read, is empty or silent is an error that names it.
+    """
+    import librosa
+    import soundfile
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such audio file")
+    try:
+        data_m, file_sr_hz = soundfile.read(path, dtype="float32", always_2d=True)  # (n_samples, n_channels)
+    except (RuntimeError, soundfile.LibsndfileError, TypeError, ValueError) as error:
+        raise ValueError(f"{path}: not an audio file this machine can read ({error}); convert it to WAV or FLAC "
+                         "(e.g. with Audacity, or ffmpeg -i your_file.m4a your_file.wav)") from None
+    if data_m.size == 0:
+        raise ValueError(f"{path}: the file holds no samples")
+    audio_v = data_m.mean(axis=1)
+    resampled = int(file_sr_hz) != int(sr_hz)
+    if resampled:
+        audio_v = librosa.resample(audio_v, orig_sr=int(file_sr_hz), target_sr=int(sr_hz), res_type="soxr_hq")
+    peak = float(np.abs(audio_v).max())
+    if peak < 1e-5:
+        raise ValueError(f"{path}: the sound is silent (peak {peak:.1e}); record again, nearer the sound")
+    audio_v = (audio_v * (peak_level / peak)).astype(np.float32)
+    return audio_v, {"file_sr_hz": int(file_sr_hz), "n_channels": int(data_m.shape[1]), "resampled": resampled,
+                     "gain_db": float(20 * np.log10(peak_level / peak))}

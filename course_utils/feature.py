@@ -26,6 +26,16 @@ from course_utils.config import ConfigError, as_config, closest_name
 # --- input checks ---------------------------------------------------------------------------------
 
 
+def _check_rate(param_feature, sr_hz):
+    """A config that states ``sr_hz`` takes audio at that rate only: at another rate the same hop and window are
+    other durations (a 44.1 kHz file with a 22.05 kHz config has frames and patches half as long as in training)."""
+    stated_hz = param_feature.get("sr_hz")
+    if stated_hz is not None and float(stated_hz) != float(sr_hz):
+        raise ValueError(f"the audio is at {sr_hz} Hz but the config's feature.sr_hz is {stated_hz} Hz: its frames and "
+                         f"patches would not last what they lasted in training; read the file with "
+                         f"audio_store.load_audio(path, {stated_hz}), which converts it")
+
+
 def _check_hop(hop_n, name):
     if isinstance(hop_n, bool) or not isinstance(hop_n, (int, np.integer)) or hop_n <= 0:
         raise ValueError(f"{name} must be a positive whole number of samples, got {hop_n!r}")
@@ -80,7 +90,7 @@ def f_get_lms(audio_v, sr_hz, param_lms):
     audio_v : np.ndarray, shape (n_samples,), float in [-1, 1]
     sr_hz : int or float (the course uses 22050)
     param_lms : config section with ``nb_band`` (e.g. 128), ``L_n`` (window, samples, e.g. 2048) and
-        ``STEP_n`` (hop, samples, e.g. 1024)
+        ``STEP_n`` (hop, samples, e.g. 1024); when it states ``sr_hz``, audio at another rate is refused
 
     Returns
     -------
@@ -91,6 +101,7 @@ def f_get_lms(audio_v, sr_hz, param_lms):
     """
     audio_store.check_audio(audio_v, sr_hz)
     param_lms = as_config(param_lms, "feature")
+    _check_rate(param_lms, sr_hz)
     nb_band = int(param_lms.require("nb_band"))
     window_n = _check_hop(param_lms.require("L_n"), "L_n (window length)")
     hop_n = _check_hop(param_lms.require("STEP_n"), "STEP_n (hop size)")
@@ -139,6 +150,7 @@ def f_get_hcqt(audio_v, sr_hz, param_hcqt):
     """
     audio_store.check_audio(audio_v, sr_hz)
     param_hcqt = as_config(param_hcqt, "feature")
+    _check_rate(param_hcqt, sr_hz)
     h_l = [float(h) for h in param_hcqt.require("h_l")]
     if len(h_l) == 0 or min(h_l) <= 0:
         raise ValueError(f"h_l must be a non-empty list of positive harmonics, got {h_l}")
@@ -304,6 +316,7 @@ def f_get_feature(audio_v, sr_hz, param_feature):
     param_feature, feature_type = feature_type_of(param_feature)
     if feature_type.compute is None:
         raise ConfigError(f"feature type '{param_feature.type}' is read from a file, not computed from audio")
+    _check_rate(param_feature, sr_hz)
     return feature_type.compute(audio_v, sr_hz, param_feature)
 
 

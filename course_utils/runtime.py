@@ -155,6 +155,14 @@ def project_dir():
                             f"{Path.cwd()}; run the notebooks from the course's clone")
 
 
+def checkpoint_path(name):
+    """Where a notebook keeps a model it trains: ``data/checkpoints/<name>.pt`` in the default mode and
+    ``data/checkpoints/fast/<name>.pt`` in fast mode, so that a test run (fast mode) never overwrites the models
+    that the notebooks trained in the default mode."""
+    folder = project_dir() / "data" / "checkpoints"
+    return (folder / "fast" if is_fast_mode() else folder) / f"{name}.pt"
+
+
 def dataset_preset():
     """The dataset preset for this mode: 'small' in fast mode, 'full' otherwise."""
     return "small" if is_fast_mode() else "full"

@@ -32,9 +32,11 @@ def _first_code_cell(path):
 def test_every_notebook_starts_with_the_colab_cell(notebook_path):
     cell = _first_code_cell(notebook_path)
     assert "colab" in cell.metadata.get("tags", []), f"{notebook_path.name}: first code cell not tagged 'colab'"
-    assert cell.source == launch.colab_cell_source(), (
+    assert cell.source == launch.colab_cell_source(launch.repository_in_cell(cell.source)), (
         f"{notebook_path.name}: the first code cell is not launch.colab_cell_source(); run "
         "'.venv/bin/python -m course_utils.tools.website --sync-colab-cells'")
+    first_l = [_first_code_cell(path).source for path in NOTEBOOK_PATH_L]
+    assert len(set(first_l)) == 1, "every notebook's Colab cell clones the same repository"
 
 
 def test_the_colab_cell_does_nothing_outside_colab(monkeypatch, tmp_path):
@@ -52,10 +54,44 @@ def test_the_colab_cell_does_nothing_outside_colab(monkeypatch, tmp_path):
     assert "google.colab" not in set(sys.modules) - module_name_s
 
 
-def test_the_colab_cell_clones_the_published_repository():
-    source = launch.colab_cell_source()
-    assert f'"{launch.REPOSITORY_URL}"' in source
+def test_the_colab_cell_clones_the_repository_it_names():
+    source = launch.colab_cell_source("https://github.com/someone/course")
+    assert launch.repository_in_cell(source) == "https://github.com/someone/course"
+    assert launch.repository_in_cell(launch.colab_cell_source()) is None
     assert "google.colab" in source  # how the hook and a reader tell the bootstrap from a forbidden install cell
+
+
+@pytest.mark.parametrize("torch_version, keeps_torch", [("2.9.0+cu126", True), ("2.2.1", False), (None, False)])
+def test_on_colab_a_recent_torch_is_kept_and_an_old_or_missing_one_installed(tmp_path, monkeypatch, torch_version,
+                                                                             keeps_torch):
+    """Colab's own torch (built for its GPU) is kept when recent enough: a reinstall would take minutes."""
+    import importlib.metadata
+
+    from course_utils.data import build
+
+    monkeypatch.setenv("COURSE_COLAB_BOOTSTRAP", "1")
+    monkeypatch.setenv("COURSE_REPOSITORY", "https://github.com/someone/course")
+    monkeypatch.chdir(tmp_path)
+    course_dir = tmp_path / launch.COLAB_CLONE_NAME
+    (course_dir / "course_utils").mkdir(parents=True)
+    (course_dir / "notebooks").mkdir()
+    (course_dir / "pyproject.toml").write_bytes((ROOT / "pyproject.toml").read_bytes())
+    command_l = []
+    monkeypatch.setattr(subprocess, "run", lambda command, **kwargs: command_l.append(command))
+
+    def version(name):
+        if torch_version is None:
+            raise importlib.metadata.PackageNotFoundError(name)
+        return torch_version
+
+    monkeypatch.setattr(importlib.metadata, "version", version)
+    monkeypatch.setattr(build, "ensure_dataset", lambda preset, folder: None)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    exec(compile(launch.colab_cell_source(), "<colab cell>", "exec"), {})
+    installed_l = [argument for command in command_l for argument in command]
+    assert any(argument.startswith("librosa") for argument in installed_l) == keeps_torch
+    assert ("--no-deps" in installed_l) == keeps_torch
+    assert not any(argument.startswith("torch") for argument in installed_l), "torch is never asked for by name"
 
 
 def _committed_head_is_clonable():

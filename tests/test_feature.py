@@ -234,3 +234,17 @@ def test_the_hcqt_engine_gives_the_same_values_on_threads():
     np.testing.assert_array_equal(_hcqt_engine.hcqt_magnitude(*args, n_threads=1),
                                   _hcqt_engine.hcqt_magnitude(*args, n_threads=3))
     assert _hcqt_engine.default_n_threads() >= 1
+
+
+def test_audio_at_another_rate_than_the_configs_is_refused():
+    param = {**LMS_FEATURE, "sr_hz": SR_HZ}
+    audio_v = _tone(1.0)
+    assert feature.f_get_lms(audio_v, SR_HZ, param)[0].shape[1] == 64
+    with pytest.raises(ValueError, match=r"the audio is at 44100 Hz but the config's feature.sr_hz is 22050 Hz.*"
+                                         r"audio_store.load_audio\(path, 22050\)"):
+        feature.f_get_lms(audio_v, 44100, param)
+    with pytest.raises(ValueError, match="the audio is at 16000 Hz"):
+        feature.f_get_hcqt(audio_v, 16000, {**HCQT_FEATURE, "sr_hz": SR_HZ})
+    with pytest.raises(ValueError, match="the audio is at 44100 Hz"):
+        feature.f_get_feature(audio_v, 44100, {"type": "waveform", "sr_hz": SR_HZ})
+    assert feature.f_get_lms(audio_v, 44100, LMS_FEATURE)[0].shape[1] == 64, "a config without sr_hz takes any rate"

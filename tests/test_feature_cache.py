@@ -271,3 +271,27 @@ def test_feature_writers_on_a_full_disk_stop_with_one_message(tmp_path, small_di
     assert "DiskFullError" in completed.stderr and "no space left on device while writing" in completed.stderr
     assert "Exception ignored" not in completed.stderr and completed.stderr.count("Traceback") == 1
     assert not list(disk.glob("*.partial")) and not list(disk.glob("*.hdf5"))
+
+
+def test_load_audio_gives_a_file_of_your_own_the_form_of_the_course_data(tmp_path):
+    import soundfile
+
+    from course_utils.audio_store import load_audio
+
+    time_sec_v = np.arange(44100) / 44100
+    stereo_m = np.stack([0.2 * np.sin(2 * np.pi * 440 * time_sec_v), 0.1 * np.sin(2 * np.pi * 440 * time_sec_v)], 1)
+    soundfile.write(tmp_path / "mine.flac", stereo_m, 44100)
+    audio_v, info = load_audio(tmp_path / "mine.flac", SR_HZ)
+    assert audio_v.shape == (SR_HZ,) and audio_v.dtype == np.float32
+    assert info == {"file_sr_hz": 44100, "n_channels": 2, "resampled": True, "gain_db": pytest.approx(15.56, abs=0.05)}
+    assert np.abs(audio_v).max() == pytest.approx(0.9, abs=1e-3)
+    spectrum_v = np.abs(np.fft.rfft(audio_v))
+    assert np.argmax(spectrum_v) == pytest.approx(440, abs=1), "the pitch survives the conversion"
+    soundfile.write(tmp_path / "silence.wav", np.zeros(1000), 22050)
+    with pytest.raises(ValueError, match="silence.wav: the sound is silent"):
+        load_audio(tmp_path / "silence.wav", SR_HZ)
+    (tmp_path / "notes.txt").write_text("not audio")
+    with pytest.raises(ValueError, match="notes.txt: not an audio file this machine can read"):
+        load_audio(tmp_path / "notes.txt", SR_HZ)
+    with pytest.raises(FileNotFoundError, match="absent.wav: no such audio file"):
+        load_audio(tmp_path / "absent.wav", SR_HZ)

@@ -104,3 +104,12 @@ def test_results_over_seeds_are_reported_as_mean_and_sd():
     assert combined == "test results:\n  model ROC-AUC 0.860 ± 0.014  MR1 8.0 ± 1.4  P@1 0.6 ± 0.1  (90 tracks)"
     assert results.combine_printouts(["test results: A 0.5", "FAILED: boom"]) == \
         "test results: A 0.5 | FAILED: boom"
+
+
+def test_fast_mode_checkpoints_never_overwrite_the_default_modes(monkeypatch):
+    monkeypatch.setenv(runtime.FAST_MODE_VARIABLE, "0")
+    default_path = runtime.checkpoint_path("tag_instrument_lms")
+    monkeypatch.setenv(runtime.FAST_MODE_VARIABLE, "1")
+    fast_path = runtime.checkpoint_path("tag_instrument_lms")
+    assert default_path != fast_path and default_path.name == fast_path.name == "tag_instrument_lms.pt"
+    assert fast_path.parent == default_path.parent / "fast" and default_path.parent.name == "checkpoints"

@@ -11,25 +11,35 @@ ROOT = runtime.project_dir()
 README_TEXT = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def test_launch_links_open_the_notebook_of_the_published_repository():
-    owner_name = launch.github_owner_and_name()
-    assert launch.REPOSITORY_URL == f"https://github.com/{owner_name}"
-    assert launch.colab_url("05_training_tagging.ipynb") == (
-        f"https://colab.research.google.com/github/{owner_name}/blob/main/notebooks/05_training_tagging.ipynb")
-    assert launch.binder_url("05_training_tagging.ipynb") == (
-        f"https://mybinder.org/v2/gh/{owner_name}/main?labpath=notebooks%2F05_training_tagging.ipynb")
+REPOSITORY = "https://github.com/someone/course"
 
 
-def test_the_repository_address_is_the_one_of_pyproject():
-    import tomllib
+def test_launch_links_open_the_notebook_of_the_repository():
+    assert launch.colab_url("05_training_tagging.ipynb", REPOSITORY) == (
+        "https://colab.research.google.com/github/someone/course/blob/main/notebooks/05_training_tagging.ipynb")
+    assert launch.binder_url("05_training_tagging.ipynb", REPOSITORY) == (
+        "https://mybinder.org/v2/gh/someone/course/main?labpath=notebooks%2F05_training_tagging.ipynb")
 
-    urls_d = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]
-    assert urls_d["Repository"] == launch.REPOSITORY_URL
+
+def test_the_repository_comes_from_one_setting_or_the_git_remote_and_is_none_when_unknown(tmp_path, monkeypatch):
+    import subprocess
+
+    monkeypatch.delenv(launch.REPOSITORY_VARIABLE, raising=False)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    assert launch.repository_url(root=tmp_path) is None, "no remote: no address, no launch links"
+    subprocess.run(["git", "-C", str(tmp_path), "remote", "add", "origin", "git@github.com:someone/course.git"],
+                   check=True)
+    assert launch.repository_url(root=tmp_path) == REPOSITORY
+    monkeypatch.setenv(launch.REPOSITORY_VARIABLE, "https://github.com/teacher/fork")
+    assert launch.repository_url(root=tmp_path) == "https://github.com/teacher/fork"
+    assert launch.repository_url("https://github.com/build/time.git", root=tmp_path) == "https://github.com/build/time"
+    page = website.landing_page_markdown(README_TEXT, website.notebook_paths(ROOT / "notebooks"))
+    assert "colab.research.google.com" not in page and "mybinder.org" not in page
 
 
 def test_a_repository_that_is_not_on_github_is_refused_with_what_is_expected():
     with pytest.raises(ValueError, match="not a GitHub address 'https://github.com/owner/name'"):
-        launch.colab_url("01_data.ipynb", repository_url="https://gitlab.com/someone/course")
+        launch.colab_url("01_data.ipynb", "https://gitlab.com/someone/course")
 
 
 def test_binder_builds_from_the_repositorys_own_environment_file():
@@ -42,13 +52,13 @@ def test_binder_builds_from_the_repositorys_own_environment_file():
 
 
 def test_the_landing_page_copies_the_readmes_sections_and_results_table():
-    page = website.landing_page_markdown(README_TEXT, website.notebook_paths(ROOT / "notebooks"))
+    page = website.landing_page_markdown(README_TEXT, website.notebook_paths(ROOT / "notebooks"), repository=REPOSITORY)
     for heading_start in ("Quick start", "The notebooks", "Results"):
         heading, text = website.readme_section(README_TEXT, heading_start)
         assert f"## {heading}\n\n{text}\n" in page
     assert "\n".join(website.results_table_lines(README_TEXT)) in page
     for path in website.notebook_paths(ROOT / "notebooks"):
-        assert f"(notebooks/{path.name})" in page and launch.colab_url(path.name) in page
+        assert f"(notebooks/{path.name})" in page and launch.colab_url(path.name, REPOSITORY) in page
         assert f"notebooks/{path.stem}\n" in page  # in the navigation
     assert "fast mode" in page and "default mode" in website.landing_page_markdown(
         README_TEXT, website.notebook_paths(ROOT / "notebooks"), executed_in="default")
@@ -65,17 +75,23 @@ def test_a_missing_readme_section_names_the_sections_there_are():
         website.readme_section(README_TEXT, "Outcomes")
 
 
-def test_a_page_shows_no_widget_and_gets_its_launch_links_once():
+def test_a_page_shows_no_widget_no_check_cell_and_gets_its_launch_links_once():
     notebook = nbformat.v4.new_notebook(metadata={"widgets": {"state": {}}})
-    notebook.cells = [nbformat.v4.new_markdown_cell("# 09 · A title"), nbformat.v4.new_code_cell("loop()")]
+    notebook.cells = [nbformat.v4.new_markdown_cell("# 09 · A title"), nbformat.v4.new_code_cell("loop()"),
+                      nbformat.v4.new_code_cell("assert auc > 0.8", metadata={"tags": ["check"]}),
+                      nbformat.v4.new_code_cell(launch.colab_cell_source(), metadata={"tags": ["colab"]})]
     notebook.cells[1].outputs = [nbformat.v4.new_output("display_data", data={
         website.WIDGET_MIME: {"model_id": "x"}, "text/plain": "100%|##########| 3/3"})]
+    unknown = website.page_notebook(nbformat.from_dict(notebook), "09_title.ipynb")
+    assert [cell.id for cell in unknown.cells].count("launch-links") == 0, "no repository known: no launch links"
     for _ in range(2):
-        notebook = website.page_notebook(notebook, "09_title.ipynb")
+        notebook = website.page_notebook(notebook, "09_title.ipynb", REPOSITORY)
     assert "widgets" not in notebook.metadata
-    assert notebook.cells[1].source == launch.launch_links_markdown("09_title.ipynb")
+    assert notebook.cells[1].source == launch.launch_links_markdown("09_title.ipynb", REPOSITORY)
     assert [cell.id for cell in notebook.cells].count("launch-links") == 1
     assert notebook.cells[2].outputs[0]["data"] == {"text/plain": "100%|##########| 3/3"}
+    assert "remove-cell" in notebook.cells[3].metadata.tags, "the site hides the cells that keep CI honest"
+    assert launch.repository_in_cell(notebook.cells[4].source) == REPOSITORY
 
 
 def test_the_bibliography_page_lists_every_reference_with_an_anchor():
@@ -96,7 +112,7 @@ def test_staging_from_a_folder_without_the_executed_notebooks_names_them(tmp_pat
 
 def test_staging_lays_out_the_repository_for_the_notebooks_relative_links(tmp_path):
     """Staged from notebooks 'executed' elsewhere (here: the committed ones, outputs cleared), no kernel started."""
-    website.stage_source(tmp_path / "source", executed_dir=ROOT / "notebooks")
+    website.stage_source(tmp_path / "source", executed_dir=ROOT / "notebooks", repository=REPOSITORY)
     staged_l = sorted(path.name for path in (tmp_path / "source" / "notebooks").glob("*.ipynb"))
     assert staged_l == [path.name for path in website.notebook_paths()]
     for name in ("index.md", "conf.py", "favicon.svg", "docs/glossary.md", "docs/bibliography.md"):

@@ -16,6 +16,7 @@ course there, ``launch.colab_cell_source``) and Binder (which builds from ``envi
 """
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -117,8 +118,9 @@ EXECUTED_IN_D = {
 }
 
 
-def landing_page_markdown(readme_text, notebook_path_l, executed_in="fast"):
-    """``index.md``: what the course teaches, the notebooks (with launch links), how to install, the results.
+def landing_page_markdown(readme_text, notebook_path_l, executed_in="fast", repository=None):
+    """``index.md``: what the course teaches, the notebooks (with launch links when the ``repository`` is known),
+    how to install, the results.
 
     The texts are README.md's own sections, copied: the site and the README cannot say different things.
     ``executed_in`` ('fast' or 'default') says on the page in which mode its notebooks were run.
@@ -128,19 +130,21 @@ def landing_page_markdown(readme_text, notebook_path_l, executed_in="fast"):
     quick_heading, quick_start = readme_section(readme_text, "Quick start")
     notebook_heading, notebook_text = readme_section(readme_text, "The notebooks")
     results_heading, results_text = readme_section(readme_text, "Results")
-    launch_l = ["| notebook | run it |", "| --- | --- |"]
+    launch_l = ["| notebook | run it |", "| --- | --- |"] if repository else ["| notebook |", "| --- |"]
     for path in notebook_path_l:
-        launch_l.append(f"| [{notebook_title(path)}](notebooks/{path.name}) | [Colab]({launch.colab_url(path.name)}) · "
-                        f"[Binder]({launch.binder_url(path.name)}) |")
+        run_it = (f" [Colab]({launch.colab_url(path.name, repository)}) · [Binder]"
+                  f"({launch.binder_url(path.name, repository)}) |") if repository else ""
+        launch_l.append(f"| [{notebook_title(path)}](notebooks/{path.name}) |{run_it}")
     toc = "\n".join(f"notebooks/{path.stem}" for path in notebook_path_l)
+    open_one = "open one in Colab or Binder, or " if repository else "or "
     return f"""# {title}
 
 {intro}
 
 ## Start here
 
-Read the notebooks below as pages, with their figures and sound, open one in Colab or Binder, or install the
-course on your machine (next section). The pages were executed {EXECUTED_IN_D[executed_in]}.
+Read the notebooks below as pages, with their figures and sound, {open_one}install the course on your machine
+(next section). The pages were executed {EXECUTED_IN_D[executed_in]}.
 
 {chr(10).join(launch_l)}
 
@@ -227,9 +231,10 @@ def read_executed(path):
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
-def page_notebook(notebook, notebook_name):
-    """The executed notebook as its page shows it: launch links under the title; progress-bar widgets as the text
-    they print (a widget needs JavaScript from a CDN: a page of the site loads nothing from elsewhere)."""
+def page_notebook(notebook, notebook_name, repository=None):
+    """The executed notebook as its page shows it: launch links under the title and the Colab cell for
+    ``repository`` (none when it is unknown); the cells that only keep CI honest (tag ``check``) hidden; progress-bar
+    widgets as the text they print (a widget needs JavaScript from a CDN: a page loads nothing from elsewhere)."""
     import nbformat
 
     notebook.metadata.pop("widgets", None)
@@ -237,14 +242,19 @@ def page_notebook(notebook, notebook_name):
         for output in cell.get("outputs", []):
             if WIDGET_MIME in output.get("data", {}):
                 del output["data"][WIDGET_MIME]
-    if not any(cell.get("id") == "launch-links" for cell in notebook.cells):
-        cell = nbformat.v4.new_markdown_cell(launch.launch_links_markdown(notebook_name))
+        tag_l = cell.metadata.get("tags", [])
+        if "check" in tag_l and "remove-cell" not in tag_l:
+            cell.metadata["tags"] = [*tag_l, "remove-cell"]  # myst-nb leaves it out of the page
+        if "colab" in tag_l and repository:
+            cell.source = launch.colab_cell_source(repository)
+    if repository and not any(cell.get("id") == "launch-links" for cell in notebook.cells):
+        cell = nbformat.v4.new_markdown_cell(launch.launch_links_markdown(notebook_name, repository))
         cell.id = "launch-links"
         notebook.cells.insert(1, cell)
     return notebook
 
 
-def stage_source(stage_dir, executed_dir=None, fast_mode=True, jobs=2, root=None):
+def stage_source(stage_dir, executed_dir=None, fast_mode=True, jobs=2, root=None, repository=None):
     """Fill ``stage_dir`` with the site's sources; returns dict notebook name -> seconds it took to execute (0 when
     taken from ``executed_dir``).
 
@@ -276,11 +286,12 @@ def stage_source(stage_dir, executed_dir=None, fast_mode=True, jobs=2, root=None
         result_l = list(pool.map(one_notebook, path_l))
     seconds_d = {}
     for path, (notebook, seconds) in zip(path_l, result_l, strict=True):
-        nbformat.write(page_notebook(notebook, path.name), stage_dir / "notebooks" / path.name)
+        nbformat.write(page_notebook(notebook, path.name, repository), stage_dir / "notebooks" / path.name)
         seconds_d[path.name] = seconds
     readme_text = (root / "README.md").read_text(encoding="utf-8")
     executed_in = "default" if executed_dir is not None or not fast_mode else "fast"
-    (stage_dir / "index.md").write_text(landing_page_markdown(readme_text, path_l, executed_in), encoding="utf-8")
+    (stage_dir / "index.md").write_text(landing_page_markdown(readme_text, path_l, executed_in, repository),
+                                        encoding="utf-8")
     glossary = (root / "docs" / "glossary.md").read_text(encoding="utf-8")
     (stage_dir / "docs" / "glossary.md").write_text(glossary.replace("(bibliography.yaml)", "(bibliography.md)"),
                                                     encoding="utf-8")
@@ -337,9 +348,10 @@ def folder_size_bytes(folder):
     return sum(path.stat().st_size for path in Path(folder).rglob("*") if path.is_file())
 
 
-def build_site(out_dir=None, executed_dir=None, fast_mode=True, jobs=2, root=None):
-    """Stage the sources and build the HTML site in ``out_dir/html``: dict with ``html_dir``, the seconds to
-    execute the notebooks and to build, and the site's size in bytes."""
+def build_site(out_dir=None, executed_dir=None, fast_mode=True, jobs=2, root=None, repository=None):
+    """Stage the sources and build the HTML site in ``out_dir/html``: dict with ``html_dir``, the repository the
+    launch links open (``launch.repository_url(repository)``; None: no launch links), the seconds to execute the
+    notebooks and to build, and the site's size in bytes."""
     from filelock import FileLock
 
     root = Path(root or runtime.project_dir())
@@ -349,10 +361,12 @@ def build_site(out_dir=None, executed_dir=None, fast_mode=True, jobs=2, root=Non
         for stale in [*out_dir.glob("html.new-*"), *out_dir.glob("html.old-*")]:  # left by a killed build
             shutil.rmtree(stale, ignore_errors=True)
         start = time.perf_counter()
-        seconds_d = stage_source(out_dir / "source", executed_dir, fast_mode, jobs, root)
+        repository = launch.repository_url(repository, root)
+        seconds_d = stage_source(out_dir / "source", executed_dir, fast_mode, jobs, root, repository)
         executed_s = time.perf_counter() - start
         html_dir = run_sphinx(out_dir / "source", out_dir / "html")
-    return {"html_dir": html_dir, "notebook_seconds": seconds_d, "execute_s": executed_s,
+        (out_dir / "launch.json").write_text(json.dumps({"repository": repository}), encoding="utf-8")
+    return {"html_dir": html_dir, "repository": repository, "notebook_seconds": seconds_d, "execute_s": executed_s,
             "sphinx_s": time.perf_counter() - start - executed_s, "size_bytes": folder_size_bytes(html_dir)}
 
 
@@ -364,13 +378,17 @@ def main(argv=None):
     parser.add_argument("--executed", type=Path, default=None,
                         help="take executed notebooks from this folder (e.g. data/executed) instead of running them")
     parser.add_argument("--jobs", type=int, default=2, help="notebooks executed at once (default: 2)")
+    parser.add_argument("--repository", default=None,
+                        help=f"the course's GitHub address for the Colab and Binder links (default: "
+                             f"${launch.REPOSITORY_VARIABLE}, else the git remote 'origin'; none known: no links)")
     parser.add_argument("--sync-colab-cells", action="store_true",
-                        help="write the Colab cell into every notebook (after a change of REPOSITORY_URL) and stop")
+                        help="write the Colab cell for --repository into every notebook, and stop")
     args = parser.parse_args(argv)
     if args.sync_colab_cells:
-        print("changed:", launch.sync_colab_cells() or "none")
+        print("changed:", launch.sync_colab_cells(repository=launch.repository_url(args.repository)) or "none")
         return
-    report_d = build_site(args.out, args.executed, args.mode == "fast", args.jobs)
+    report_d = build_site(args.out, args.executed, args.mode == "fast", args.jobs, repository=args.repository)
+    print(f"launch links: {report_d['repository'] or 'none (no repository address known: --repository)'}")
     for name, seconds in report_d["notebook_seconds"].items():
         print(f"{name}: executed in {seconds:.0f} s" if seconds else f"{name}: taken from {args.executed}")
     print(f"site: {report_d['html_dir'] / 'index.html'} ({report_d['size_bytes'] / 1e6:.1f} MB; notebooks "
