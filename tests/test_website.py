@@ -5,7 +5,7 @@ import nbformat
 import pytest
 
 from course_utils import runtime
-from course_utils.tools import launch, website
+from course_utils.tools import launch, site_pages, website
 
 ROOT = runtime.project_dir()
 README_TEXT = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -33,7 +33,7 @@ def test_the_repository_comes_from_one_setting_or_the_git_remote_and_is_none_whe
     monkeypatch.setenv(launch.REPOSITORY_VARIABLE, "https://github.com/teacher/fork")
     assert launch.repository_url(root=tmp_path) == "https://github.com/teacher/fork"
     assert launch.repository_url("https://github.com/build/time.git", root=tmp_path) == "https://github.com/build/time"
-    page = website.landing_page_markdown(README_TEXT, website.notebook_paths(ROOT / "notebooks"))
+    page = site_pages.landing_page_markdown(README_TEXT, website.notebook_paths(ROOT / "notebooks"))
     assert "colab.research.google.com" not in page and "mybinder.org" not in page
 
 
@@ -52,27 +52,28 @@ def test_binder_builds_from_the_repositorys_own_environment_file():
 
 
 def test_the_landing_page_copies_the_readmes_sections_and_results_table():
-    page = website.landing_page_markdown(README_TEXT, website.notebook_paths(ROOT / "notebooks"), repository=REPOSITORY)
+    page = site_pages.landing_page_markdown(README_TEXT, website.notebook_paths(ROOT / "notebooks"),
+                                            repository=REPOSITORY)
     for heading_start in ("Quick start", "The notebooks", "Results"):
-        heading, text = website.readme_section(README_TEXT, heading_start)
+        heading, text = site_pages.readme_section(README_TEXT, heading_start)
         assert f"## {heading}\n\n{text}\n" in page
-    assert "\n".join(website.results_table_lines(README_TEXT)) in page
+    assert "\n".join(site_pages.results_table_lines(README_TEXT)) in page
     for path in website.notebook_paths(ROOT / "notebooks"):
         assert f"(notebooks/{path.name})" in page and launch.colab_url(path.name, REPOSITORY) in page
         assert f"notebooks/{path.stem}\n" in page  # in the navigation
-    assert "fast mode" in page and "default mode" in website.landing_page_markdown(
+    assert "fast mode" in page and "default mode" in site_pages.landing_page_markdown(
         README_TEXT, website.notebook_paths(ROOT / "notebooks"), executed_in="default")
 
 
 def test_the_results_table_is_read_as_rows_of_cells():
-    row_l = website.table_rows(website.results_table_lines(README_TEXT))
+    row_l = site_pages.table_rows(site_pages.results_table_lines(README_TEXT))
     assert row_l[0][0] == "notebook" and len(row_l) == 8
     assert [row[0] for row in row_l[1:]] == [f"`{path.stem}`" for path in website.notebook_paths()]
 
 
 def test_a_missing_readme_section_names_the_sections_there_are():
     with pytest.raises(ValueError, match=r"no section '## Outcomes\.\.\.'.*'Quick start"):
-        website.readme_section(README_TEXT, "Outcomes")
+        site_pages.readme_section(README_TEXT, "Outcomes")
 
 
 def test_a_page_shows_no_widget_no_check_cell_and_gets_its_launch_links_once():
@@ -98,7 +99,7 @@ def test_the_bibliography_page_lists_every_reference_with_an_anchor():
     from course_utils import references
 
     bibliography_d = references.load_bibliography()
-    page = website.bibliography_markdown(bibliography_d)
+    page = site_pages.bibliography_markdown(bibliography_d)
     for key in bibliography_d:
         assert f"({key.lower()})=\n### {key}\n{references.format_reference(key, bibliography_d)}" in page
 
@@ -131,9 +132,9 @@ def test_inputs_without_what_the_site_needs_are_named(tmp_path):
     notebook.cells = [nbformat.v4.new_markdown_cell("no title here")]
     nbformat.write(notebook, tmp_path / "09_untitled.ipynb")
     with pytest.raises(ValueError, match=r"09_untitled.ipynb: no '# ' title in any markdown cell"):
-        website.notebook_title(tmp_path / "09_untitled.ipynb")
+        site_pages.notebook_title(tmp_path / "09_untitled.ipynb")
     with pytest.raises(ValueError, match="no markdown table in the text"):
-        website.first_markdown_table("## Results\n\nNo table yet.\n")
+        site_pages.first_markdown_table("## Results\n\nNo table yet.\n")
 
 
 def test_the_browser_tests_chromium_is_found_or_its_absence_says_how_to_install_it(tmp_path):

@@ -23,7 +23,7 @@ import nbformat
 import pytest
 
 from course_utils import runtime
-from course_utils.tools import launch, website
+from course_utils.tools import launch, site_pages, website
 
 ROOT = runtime.project_dir()
 SITE_DIR = Path(os.environ.get("COURSE_SITE_DIR") or ROOT / website.SITE_DIR_NAME)  # another build: --out
@@ -204,7 +204,7 @@ def _cell_text(markdown_cell):
 
 def test_the_landing_page_results_table_is_the_readmes(open_page):
     readme_row_l = [[_cell_text(cell) for cell in row]
-                    for row in website.table_rows(website.results_table_lines((ROOT / "README.md").read_text()))]
+                    for row in site_pages.table_rows(site_pages.results_table_lines((ROOT / "README.md").read_text()))]
     page, _ = open_page("index.html")
     page_row_l = page.evaluate("""() => {
         const table = document.querySelector('section#results-default-mode-test-split-cpu-only table');
