@@ -8,7 +8,8 @@ Modules, one concept each, with the notebook that teaches each:
 - ``data``: the offline course dataset: ``scores`` (the music21 corpus), ``renderers`` (who plays a track:
   ``synth``, ``sampled`` with ``soundfont``), ``recording`` (the chain every renderer shares), ``plan``,
   ``render``, ``build`` (``ensure_dataset``), ``real`` (the original course's datasets). 01_data.
-- ``audio_store``: the two files of a dataset (``pair_paths``, ``pair_problem``), reading the ``_audio.hdf5`` file,
+- ``audio_store``: the two files of a dataset (``pair_paths``, ``pair_problem``), reading the ``_audio.hdf5`` file
+  and a file of your own (``load_audio``),
   checking audio arrays. 01_data.
 - ``feature``: waveform, log-mel, HCQT (``f_get_lms``, ``f_get_hcqt``), patches (``f_get_patches``), and the
   one table of feature types (``FEATURE_TYPE_D``: hop, frames, bins, channels, context). 02_features.
@@ -21,11 +22,14 @@ Modules, one concept each, with the notebook that teaches each:
   03_dataset.
 - ``model_factory`` (with ``layers``): ``NetModel``, a whole model from the YAML ``model`` section.
   04_model_from_yaml.
-- ``train``: ``fit`` (early stopping, checkpoints), ``make_loaders``, ``predict_track``, checkpoints.
-  05_training_tagging.
+- ``train``: ``training_step``, ``fit`` (early stopping, checkpoints), ``make_loaders``, ``on_device``; the train
+  section of a config checked (``train_settings``). 05_training_tagging.
+- ``checkpoint``: a trained model as ``.pt`` + ``.yaml``, saved safely and loaded back. 05_training_tagging.
 - ``augment``: training-time augmentation of feature batches (``RandomEQ``). 05_training_tagging.
 - ``task``: what a task is (multiclass, multilabel, segment, pitch, cover): its Dataset, loss, activation,
-  whole-track predictions and test scores. 05-07.
+  whole-track predictions (``predict_track``) and test scores. 05-07.
+- ``model_inspect``: a model's block diagram and receptive field. 04_model_from_yaml.
+- ``processes``: worker processes that end with their parent (the data build, the feature cache).
 - ``metrics``: triplet loss, ranking metrics (MAP, MR1, ...), multi-pitch scores with mir_eval.
   06_training_multipitch, 07_training_covers.
 - ``exercises``: the checkers of the notebooks' exercises (``check('02.1', answer)``), offline, in seconds: the

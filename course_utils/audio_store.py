@@ -166,7 +166,7 @@ def load_audio(path, sr_hz, peak_level=COURSE_PEAK_LEVEL):
     import librosa
     import soundfile
 
-    path = Path(path)
+    path = Path(path).expanduser()  # "~/Music/song.mp3" works too
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such audio file")
     try:

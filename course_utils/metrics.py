@@ -2,7 +2,9 @@
 
 - ``TripletLoss``: triplet loss with online mining inside a batch (random or semi-hard negatives).
 - ``ranking_metrics``: MAP, MR1, MRR, P@1, P@10 of a distance matrix (cover-song identification).
-- ``pianoroll_to_multipitch`` / ``multipitch_scores``: whole-track multi-pitch evaluation with mir_eval.
+- ``pianoroll_to_multipitch`` / ``multipitch_scores``: whole-track multi-pitch evaluation with mir_eval;
+  ``frame_accuracy`` (the same Accuracy on a common pitch grid, fast) and ``choose_threshold`` (on validation
+  tracks).
 
 Tagging metrics come from scikit-learn (accuracy, macro recall, ROC-AUC, AP) in the notebooks.
 Taught in notebooks/06_training_multipitch.ipynb and notebooks/07_training_covers.ipynb.
@@ -120,3 +122,29 @@ def multipitch_scores(reference_roll_m, estimated_roll_m, time_sec_v, frequency_
     estimated_l = pianoroll_to_multipitch(estimated_roll_m, frequency_hz_v)
     return dict(mir_eval.multipitch.evaluate(np.asarray(time_sec_v), reference_l, np.asarray(time_sec_v),
                                              estimated_l))
+
+
+def frame_accuracy(salience_m, roll_m, threshold):
+    """mir_eval's multi-pitch Accuracy, TP / (TP + FP + FN), of a salience (pitch, frame) thresholded at ``threshold``
+    against a 0/1 piano roll on the same grid: the same number as ``multipitch_scores``, computed directly."""
+    estimate_m, reference_m = np.asarray(salience_m) > threshold, np.asarray(roll_m) > 0
+    return float(np.sum(estimate_m & reference_m) / max(1, np.sum(estimate_m | reference_m)))
+
+
+def choose_threshold(salience_l, roll_l, threshold_v=None):
+    """The threshold with the best mean ``frame_accuracy`` over tracks (validation tracks: never the test split).
+
+    salience_l, roll_l : lists of (pitch, frame) arrays, one per track; threshold_v : candidates (default 0.02 to 0.98)
+    """
+    threshold_v = np.linspace(0.02, 0.98, 49) if threshold_v is None else np.asarray(threshold_v)
+    accuracy_v = [np.mean([frame_accuracy(s, r, t) for s, r in zip(salience_l, roll_l, strict=True)])
+                  for t in threshold_v]
+    return float(threshold_v[int(np.argmax(accuracy_v))])
+
+
+def mean_multipitch_scores(salience_l, roll_l, threshold, hop_sec, frequency_hz_v):
+    """mir_eval's Precision, Recall and Accuracy of whole tracks (salience thresholded), averaged over tracks."""
+    score_l = [multipitch_scores(roll_m, salience_m > threshold, np.arange(roll_m.shape[1]) * hop_sec, frequency_hz_v)
+               for salience_m, roll_m in zip(salience_l, roll_l, strict=True)]
+    return {name: float(np.mean([score_d[name] for score_d in score_l])) for name in ("Precision", "Recall",
+                                                                                       "Accuracy")}

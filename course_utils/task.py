@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from sklearn.metrics import accuracy_score, average_precision_score, balanced_accuracy_score, roc_auc_score
 
-from course_utils import annotation, dataset, feature, metrics, train
+from course_utils import annotation, dataset, feature, metrics
 from course_utils.config import as_config
 
 
@@ -48,11 +48,44 @@ class Task:
 # --- whole tracks ---------------------------------------------------------------------------------------
 
 
+@torch.no_grad()
+def predict_track(model, X, patch_l=None, batch_size=64):
+    """The model's output for a whole track, in eval mode, without gradients, on the model's device.
+
+    Parameters
+    ----------
+    model : nn.Module
+    X : tensor or array, the track's feature (C, F, T) or (1, T) (no batch axis)
+    patch_l : None to run the model on the whole track at once (fully convolutional models, or models
+        that pool over time), or the track's patches (``ds.track_patches(key)``) to run it patch by patch
+    batch_size : patches per forward pass
+
+    Returns
+    -------
+    output : tensor on the CPU: the model's output for the track without its batch axis (whole track), or
+        one output per patch, stacked (n_patch, ...). Activations (sigmoid, softmax) are left to the caller.
+    """
+    was_training = model.training
+    model.eval()
+    parameter = next(model.parameters())
+    device = parameter.device
+    X = torch.as_tensor(X).to(parameter.dtype)  # float64 or int arrays: the model's precision
+    try:
+        if patch_l is None:
+            return model(X[None].to(device))[0].cpu()
+        patch_X = torch.stack([X[..., p["start_frame"]:p["end_frame"]] for p in patch_l])
+        return torch.cat([model(patch_X[i:i + batch_size].to(device)).cpu()
+                          for i in range(0, len(patch_X), batch_size)])
+    finally:
+        model.train(was_training)
+
+
+
 def patch_mean_probability(model, X, patch_l, activation=torch.sigmoid):
     """A track's tags: the mean over its patches of the model's probabilities, np.ndarray (n_label,).
 
     X : the track's feature (C, F, T) or (1, T); patch_l : its patches (``feature.f_get_patches``)."""
-    return activation(train.predict_track(model, X, patch_l)).mean(dim=0).numpy()
+    return activation(predict_track(model, X, patch_l)).mean(dim=0).numpy()
 
 
 def track_probabilities(model, ds, activation=torch.sigmoid):
@@ -71,7 +104,7 @@ def track_probabilities(model, ds, activation=torch.sigmoid):
 def salience(model, X):
     """The probability of each (pitch, frame) of a whole track's feature X (C, F, T), in one pass (the pitch models
     are fully convolutional): np.ndarray (n_bins, T)."""
-    return torch.sigmoid(train.predict_track(model, X))[0].numpy()
+    return torch.sigmoid(predict_track(model, X))[0].numpy()
 
 
 def track_salience(model, ds, key):
@@ -82,7 +115,7 @@ def track_salience(model, ds, key):
 
 def track_embeddings(model, ds):
     """(N, D) embeddings of the N tracks of a Dataset, each computed on the whole track at once."""
-    return torch.stack([train.predict_track(model, ds.get_track(key)[0]) for key in ds.key_l])
+    return torch.stack([predict_track(model, ds.get_track(key)[0]) for key in ds.key_l])
 
 
 # --- scores on whole tracks -------------------------------------------------------------------------------
@@ -101,12 +134,18 @@ def multiclass_scores(model, ds, config=None):
             "macro-recall": balanced_accuracy_score(target_v, prob_m.argmax(axis=1))}
 
 
+def tag_scores(prob_m, target_m):
+    """(macro ROC-AUC, macro AP) of track probabilities (n_track, n_label) against 0/1 targets, over the labels that
+    both occur and not occur in the targets."""
+    present_v = present_labels(target_m)
+    return (float(roc_auc_score(target_m[:, present_v], prob_m[:, present_v], average="macro")),
+            float(average_precision_score(target_m[:, present_v], prob_m[:, present_v], average="macro")))
+
+
 def multilabel_scores(model, ds, config=None):
     """Macro ROC-AUC and AP over the labels present in the split."""
-    prob_m, target_m = track_probabilities(model, ds, torch.sigmoid)
-    present_v = present_labels(target_m)
-    return {"ROC-AUC": roc_auc_score(target_m[:, present_v], prob_m[:, present_v], average="macro"),
-            "AP": average_precision_score(target_m[:, present_v], prob_m[:, present_v], average="macro")}
+    roc_auc, ap = tag_scores(*track_probabilities(model, ds, torch.sigmoid))
+    return {"ROC-AUC": roc_auc, "AP": ap}
 
 
 def segment_scores(model, ds, config=None):

@@ -5,7 +5,6 @@
 - ``fit`` runs epochs of training and validation with tqdm progress, keeps the best model (lowest
   validation loss, or highest validation score when ``valid_score_fn`` is given), stops early after
   ``patience`` epochs without improvement, and saves the best weights with the YAML config used;
-- ``predict_track`` runs a model on a whole track (at once, or patch by patch);
 - checkpoints (the best model as two files, ``.pt`` and ``.yaml``) are written by ``course_utils.checkpoint``.
 
 Taught in notebooks/05_training_tagging.ipynb.
@@ -129,6 +128,21 @@ def make_loaders(dataset_d, config, generator=None, collate_fn=None, fast_mode=F
     return loader_d
 
 
+class on_device:  # noqa: N801 (used like a function: for batch in train.on_device(loader, device))
+    """The batches of ``loader`` with their tensors moved to ``device`` (each epoch iterates it again): code written
+    for the CPU, such as a student's training step, then runs on a GPU unchanged."""
+
+    def __init__(self, loader, device):
+        self.loader, self.device = loader, torch.device(device)
+
+    def __iter__(self):
+        for batch in self.loader:
+            yield {key: value.to(self.device) if torch.is_tensor(value) else value for key, value in batch.items()}
+
+    def __len__(self):
+        return len(self.loader)
+
+
 def _train_batching(ds, settings):
     """(batch size per process, sampler) of the training loader: (batch_size, None) in a plain run; in a
     distributed one, each of the N processes takes batch_size / N items of every global batch."""
@@ -143,15 +157,41 @@ def _train_batching(ds, settings):
                                                                  seed=int(settings.seed))
 
 
+def training_step(model, batch, loss_fn, optimizer, epoch=0, idx_batch=0):
+    """One step of gradient descent on one batch: the model's output for ``batch['X']``, its loss against
+    ``batch['y']``, the gradients, one update of the weights. Returns the loss (float).
+
+    A loss that is not a finite number raises ``FloatingPointError`` (naming ``epoch`` and ``idx_batch``) before the
+    update that would spread it to the weights. Taught in notebooks/05_training_tagging.ipynb (exercise 05.1).
+    """
+    device = next(model.parameters()).device
+    return _step(model, batch["X"].to(device), batch["y"].to(device), loss_fn, optimizer, epoch=epoch,
+                 idx_batch=idx_batch)
+
+
+def _step(model, X, y, loss_fn, optimizer, autocast_dtype=None, scaler=None, epoch=0, idx_batch=0):
+    optimizer.zero_grad()
+    with torch.autocast(X.device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
+        loss = loss_fn(model(X), y)
+    if not math.isfinite(loss.item()):
+        raise FloatingPointError(_not_finite_message("training", loss.item(), epoch, idx_batch, X, optimizer))
+    if scaler is not None:
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        loss.backward()
+        optimizer.step()
+    return loss.item()
+
+
 def train_one_epoch(model, loader, loss_fn, optimizer, device, memory_format=torch.contiguous_format,
                     autocast_dtype=None, scaler=None, epoch=0):
-    """One pass over ``loader`` updating the model; returns the mean training loss (float).
+    """One pass over ``loader`` updating the model (``training_step`` on each batch); returns the mean training loss.
 
     ``memory_format``: torch.channels_last to feed 4-D inputs in the layout of a channels-last model.
     ``autocast_dtype``: run the forward pass in this precision on CUDA (mixed precision), None: float32;
     ``scaler``: a ``torch.amp.GradScaler`` for float16. In a distributed run the mean is over all processes.
-    A loss that is not a finite number stops training at once (``FloatingPointError`` naming the epoch and the
-    batch), before the optimiser step that would spread it to the weights.
     """
     model.train()
     total, n_item = 0.0, 0
@@ -159,19 +199,7 @@ def train_one_epoch(model, loader, loss_fn, optimizer, device, memory_format=tor
         X, y = batch["X"].to(device), batch["y"].to(device)
         if X.dim() == 4:
             X = X.contiguous(memory_format=memory_format)
-        optimizer.zero_grad()
-        with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
-            loss = loss_fn(model(X), y)
-        if not math.isfinite(loss.item()):
-            raise FloatingPointError(_not_finite_message("training", loss.item(), epoch, idx_batch, X, optimizer))
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-        else:
-            loss.backward()
-            optimizer.step()
-        total += loss.item() * len(X)
+        total += _step(model, X, y, loss_fn, optimizer, autocast_dtype, scaler, epoch, idx_batch) * len(X)
         n_item += len(X)
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         sum_v = torch.tensor([total, float(n_item)], dtype=torch.float64)
@@ -345,35 +373,3 @@ def _mixed_precision(settings, device):
     if torch.cuda.is_bf16_supported():
         return torch.bfloat16, None
     return torch.float16, torch.amp.GradScaler("cuda")
-
-
-@torch.no_grad()
-def predict_track(model, X, patch_l=None, batch_size=64):
-    """The model's output for a whole track, in eval mode, without gradients, on the model's device.
-
-    Parameters
-    ----------
-    model : nn.Module
-    X : tensor or array, the track's feature (C, F, T) or (1, T) (no batch axis)
-    patch_l : None to run the model on the whole track at once (fully convolutional models, or models
-        that pool over time), or the track's patches (``ds.track_patches(key)``) to run it patch by patch
-    batch_size : patches per forward pass
-
-    Returns
-    -------
-    output : tensor on the CPU: the model's output for the track without its batch axis (whole track), or
-        one output per patch, stacked (n_patch, ...). Activations (sigmoid, softmax) are left to the caller.
-    """
-    was_training = model.training
-    model.eval()
-    parameter = next(model.parameters())
-    device = parameter.device
-    X = torch.as_tensor(X).to(parameter.dtype)  # float64 or int arrays: the model's precision
-    try:
-        if patch_l is None:
-            return model(X[None].to(device))[0].cpu()
-        patch_X = torch.stack([X[..., p["start_frame"]:p["end_frame"]] for p in patch_l])
-        return torch.cat([model(patch_X[i:i + batch_size].to(device)).cpu()
-                          for i in range(0, len(patch_X), batch_size)])
-    finally:
-        model.train(was_training)

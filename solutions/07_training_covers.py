@@ -1,6 +1,12 @@
 """Solutions of the exercises of notebooks/07_training_covers.ipynb."""
 
 import numpy as np
+import torch
+
+
+def triplet_loss(d_ap_v, d_an_v, margin):
+    """Mean over triplets of max(0, d(a, p) - d(a, n) + margin)."""
+    return torch.relu(d_ap_v - d_an_v + margin).mean()
 
 
 def semi_hard_negative(d_ap, d_an_v):

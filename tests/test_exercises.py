@@ -1,6 +1,7 @@
 """The exercises: every solution passes its checker, every untouched stub of the notebooks is reported as not
 done, and wrong answers get specific feedback (never a bare traceback)."""
 
+import ast
 import dataclasses
 import importlib.util
 import json
@@ -46,23 +47,41 @@ def _solution(exercise_id):
     return getattr(module, exercise.name)
 
 
+def _imports_before(notebook_path, index):
+    """The import statements of the code cells before cell ``index``: what a stub has in scope in its notebook."""
+    line_l = []
+    for cell in _cells(notebook_path)[:index]:
+        if cell["cell_type"] == "code":
+            tree = ast.parse("\n".join(line for line in "".join(cell["source"]).splitlines()
+                                       if not line.lstrip().startswith(("%", "!"))))
+            line_l += [ast.unparse(node) for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
+    return "\n".join(line_l)
+
+
 def _stub(exercise_id):
-    _, _, source = _exercise_cells()[exercise_id]
+    notebook_path, index, source = _exercise_cells()[exercise_id]
     namespace = {}
+    exec(compile(_imports_before(notebook_path, index), f"<imports of {notebook_path.name}>", "exec"), namespace)
     exec(compile(source, f"<stub {exercise_id}>", "exec"), namespace)
     return namespace[exercises.EXERCISE_D[exercise_id].name]
 
 
+def _context(exercise_id):
+    """The made-up context of an experiment's check (what its notebook measures), or none."""
+    example_context = exercises.EXERCISE_D[exercise_id].example_context
+    return example_context() if example_context else {}
+
+
 @pytest.mark.parametrize("exercise_id", sorted(exercises.EXERCISE_D))
 def test_every_solution_passes_its_checker(exercise_id):
-    result = exercises.evaluate(exercise_id, _solution(exercise_id))
+    result = exercises.evaluate(exercise_id, _solution(exercise_id), **_context(exercise_id))
     assert result.status == "passed", result.message
     assert result.message.startswith(f"Exercise {exercise_id} (")
 
 
 @pytest.mark.parametrize("exercise_id", sorted(exercises.EXERCISE_D))
 def test_every_untouched_stub_of_the_notebooks_is_reported_not_done_with_help(exercise_id):
-    result = exercises.evaluate(exercise_id, _stub(exercise_id))
+    result = exercises.evaluate(exercise_id, _stub(exercise_id), **_context(exercise_id))
     exercise = exercises.EXERCISE_D[exercise_id]
     assert result.status == "not done", result.message
     assert exercise.task in result.message and f"exercises.hint('{exercise_id}')" in result.message
@@ -70,21 +89,61 @@ def test_every_untouched_stub_of_the_notebooks_is_reported_not_done_with_help(ex
     assert "Traceback" not in result.message
 
 
-def test_the_notebooks_hold_every_exercise_two_or_more_per_notebook_fourteen_or_more_in_all():
+def test_the_notebooks_hold_every_exercise_three_or_more_per_notebook_twenty_two_or_more_in_all_in_order():
     found_d = _exercise_cells()
     assert set(found_d) == set(exercises.EXERCISE_D)
-    assert len(found_d) >= 14
+    assert len(found_d) >= 22
     for notebook_path in NOTEBOOK_L:
         in_notebook_l = [eid for eid, (path, _, _) in found_d.items() if path == notebook_path]
-        assert len(in_notebook_l) >= 2, f"{notebook_path.name} has {len(in_notebook_l)} exercise(s)"
+        assert len(in_notebook_l) >= 3, f"{notebook_path.name} has {len(in_notebook_l)} exercise(s)"
         assert all(exercises.EXERCISE_D[eid].notebook == notebook_path.stem for eid in in_notebook_l)
+        in_cell_order_l = sorted(in_notebook_l, key=lambda eid: found_d[eid][1])
+        assert in_cell_order_l == sorted(in_notebook_l), f"{notebook_path.name}: out of order {in_cell_order_l}"
+        number_l = [eid.split(".")[1] for eid in sorted(in_notebook_l)]
+        assert number_l == [str(k) for k in range(1, len(in_notebook_l) + 1)], f"{notebook_path.name}: {number_l}"
 
 
 @pytest.mark.parametrize("exercise_id", sorted(exercises.EXERCISE_D))
 def test_each_exercise_cell_is_followed_by_its_check(exercise_id):
     notebook_path, index, _ = _exercise_cells()[exercise_id]
     next_source = "".join(_cells(notebook_path)[index + 1]["source"])
-    assert next_source.startswith(f'exercises.check("{exercise_id}", {exercises.EXERCISE_D[exercise_id].name})')
+    assert f'exercises.check("{exercise_id}", {exercises.EXERCISE_D[exercise_id].name}' in next_source
+
+
+def _solution_statement_l(exercise_id):
+    """The statements of an exercise's solution (its body, without docstrings and comments) that say the answer: at
+    least 12 characters of code once normalised."""
+    node = ast.parse(exercises.solution_source(exercise_id)).body[0]
+    body_l = node.body if isinstance(node, ast.FunctionDef | ast.ClassDef) else [node]
+    statement_l = []
+    for child in ast.walk(ast.Module(body=body_l, type_ignores=[])):
+        if isinstance(child, ast.stmt) and not isinstance(child, ast.FunctionDef | ast.ClassDef | ast.Expr):
+            text = re.sub(r"\s+", "", ast.unparse(child).split("\n")[0])
+            if len(text) >= 12 and not text.startswith(("self.X_d=", "self.y_d=", "self.roll_d=", "self.patch_l=",
+                                                        "super().__init__")):
+                statement_l.append(text)
+    return statement_l
+
+
+@pytest.mark.parametrize("exercise_id", sorted(exercises.EXERCISE_D))
+def test_no_hint_and_no_task_holds_the_solutions_code(exercise_id):
+    exercise = exercises.EXERCISE_D[exercise_id]
+    assert len(exercise.hint_l) >= 2, f"{exercise_id}: graded hints, at least two levels"
+    for text in (exercise.task, *exercise.hint_l):
+        squeezed = re.sub(r"\s+", "", text)
+        for statement in _solution_statement_l(exercise_id):
+            assert statement not in squeezed, f"{exercise_id}: '{statement}' of the solution is in: {text}"
+
+
+@pytest.mark.parametrize("exercise_id", sorted(exercises.EXERCISE_D))
+def test_no_answer_appears_in_the_notebook_before_its_exercise(exercise_id):
+    """Above an exercise, nothing but the stubs of earlier exercises (scaffolding the student has seen) may hold a
+    statement of its solution."""
+    notebook_path, index, _ = _exercise_cells()[exercise_id]
+    before = re.sub(r"\s+", "", "".join("".join(cell["source"]) for cell in _cells(notebook_path)[:index]
+                                        if "exercise" not in cell.get("metadata", {}).get("tags", [])))
+    for statement in _solution_statement_l(exercise_id):
+        assert statement not in before, f"{notebook_path.name}: '{statement}' of the solution of {exercise_id} is above"
 
 
 # --- wrong answers: what is wrong, on which input, and a hint
@@ -102,26 +161,99 @@ def _status_and_message(exercise_id, answer):
     ("01.2", lambda entry, t: sorted(n["value"] for n in entry["pitchmidi"]
                                      if n["time"] <= t <= n["time"] + n["duration"]),
      ["at 1.0 s you gave [60, 64, 67], expected [64, 67]"]),
+    ("01.3", lambda entry_l: sorted({e["work_id"][0]["value"] for e in entry_l}), ["expected ['w2', 'w4']"]),
     ("02.1", lambda a, L, S: np.stack([a[i * S:i * S + L] for i in range(1 + (len(a) - L) // S)]).T,
-     ["one row per frame (transpose)"]),
-    ("02.2", lambda n, L, S: [(s, s + L) for s in range(0, n - L + 1, S)],
-     ["are in no patch: add the last patch (7, 11)"]),
+     ["the shape is (4, 5), expected (5, 4): one row per frame"]),
+    ("02.2", lambda frame_m, window_v: np.abs(np.fft.rfft(frame_m, axis=1)) ** 2,
+     ["not multiplied by the window"]),
+    ("02.2", lambda frame_m, window_v: np.abs(np.fft.rfft(frame_m * window_v, axis=1)),
+     ["you gave the magnitude"]),
+    ("02.3", lambda patch_sec, sr_hz, hop_n: int(patch_sec * sr_hz / hop_n), ["rounded down"]),
+    ("02.4", lambda n, L, S: [(s, s + L) for s in range(0, n - L + 1, S)], ["are in no patch"]),
     ("03.2", lambda entry, key, label_l: np.array([float(lab in [i["value"] for i in entry[key]]) for lab in label_l]),
      ["the dtype is float64; the loss needs float32"]),
-    ("04.1", "feature: {type: hcqt, h_l: [1, 2]}\nmodel: {block_l: []}", ["h_l [1, 2]"]),
-    ("04.2", lambda i, o, k, bias=True: o * i * (k * k if isinstance(k, int) else k[0] * k[1]),
-     ["biases (one per output channel) are missing"]),
-    ("05.1", lambda t, p: float(np.mean(t == p)), ["the accuracy (each item counts once)"]),
-    ("05.2", lambda loss_l, patience: (int(np.argmin(loss_l)), None), ["expected (1, 4)"]),
-    ("06.1", lambda r, e: np.sum((r > 0) & (e > 0)) / np.sum(e > 0), ["the precision"]),
-    ("07.1", lambda d_ap, d_an_v: int(np.argmin(d_an_v)), ["the hardest negative"]),
-    ("07.2", lambda d, w: 1.0, ["expected"]),
+    ("03.3", lambda note_l, t_v, low, n: np.zeros((n, len(t_v)), dtype=np.float64), ["the dtype is float64"]),
+    ("04.1", lambda i, o, k, bias=True: o * i * (k * k if isinstance(k, int) else k[0] * k[1]),
+     ["biases are missing"]),
+    ("04.2", lambda layer_l: sum(k for k, s, d in layer_l), ["expected 5"]),
+    ("04.3", "feature: {type: hcqt, h_l: [1, 2]}", ["needs a 'model' section"]),
+    ("05.3", lambda loss_l, patience: (int(np.argmin(loss_l)), None), ["expected (1, 4)"]),
+    ("05.5", lambda t, p: float(np.mean(t == p)), ["the accuracy (each item counts once)"]),
+    ("06.1", lambda logit_m, target_m, w: torch.nn.functional.binary_cross_entropy_with_logits(logit_m, target_m),
+     ["the loss without the weight"]),
+    ("06.2", lambda r, e: np.sum((r > 0) & (e > 0)) / np.sum(e > 0), ["the precision"]),
+    ("06.3", lambda roll_m, t_v, midi_v: [], ["you found 0 notes"]),
+    ("07.1", lambda d_ap_v, d_an_v, margin: (d_ap_v - d_an_v + margin).mean(), ["must count 0"]),
+    ("07.2", lambda d_ap, d_an_v: int(np.argmin(d_an_v)), ["the hardest negative"]),
+    ("07.3", lambda d, w: 1.0, ["expected"]),
 ])
 def test_a_wrong_answer_gets_specific_feedback(exercise_id, answer, expected_l):
     status, message = _status_and_message(exercise_id, answer)
     assert status == "not yet", message
     for expected in expected_l:
         assert expected in message, message
+
+
+def _training_step_without(omitted):
+    """A training step with one of its four parts left out: 'zero_grad', 'step' or 'backward'."""
+    def training_step(model, batch, loss_fn, optimizer):
+        if omitted != "zero_grad":
+            optimizer.zero_grad()
+        loss = loss_fn(model(batch["X"]), batch["y"])
+        if omitted != "backward":
+            loss.backward()
+        if omitted != "step":
+            optimizer.step()
+        return loss.item()
+    return training_step
+
+
+@pytest.mark.parametrize("omitted, expected", [
+    ("zero_grad", "clear the gradients before each backward pass"),
+    ("step", "the weights did not change"),
+    ("backward", "the weights did not change"),
+])
+def test_a_training_step_with_a_part_missing_is_told_which(omitted, expected):
+    status, message = _status_and_message("05.1", _training_step_without(omitted))
+    assert status == "not yet" and expected in message, message
+
+
+def test_a_training_step_that_climbs_the_loss_is_told_so():
+    def training_step(model, batch, loss_fn, optimizer):
+        optimizer.zero_grad()
+        loss = -loss_fn(model(batch["X"]), batch["y"])  # gradient ascent
+        loss.backward()
+        optimizer.step()
+        return -loss.item()
+
+    status, message = _status_and_message("05.1", training_step)
+    assert status == "not yet" and "it should fall" in message, message
+
+
+def _validation_loss(mode="right"):
+    """The validation pass, right, or with one mistake: 'batch mean', 'train mode', 'gradients'."""
+    def validation_loss(model, loader, loss_fn):
+        if mode != "train mode":
+            model.eval()
+        total, count, mean_l = 0.0, 0, []
+        with torch.set_grad_enabled(mode == "gradients"):
+            for batch in loader:
+                loss = loss_fn(model(batch["X"]), batch["y"])
+                total, count = total + loss.item() * len(batch["X"]), count + len(batch["X"])
+                mean_l.append(loss.item())
+        return float(np.mean(mean_l)) if mode == "batch mean" else total / count
+    return validation_loss
+
+
+@pytest.mark.parametrize("mode, expected", [
+    ("batch mean", "the mean of the 3 batch means"),
+    ("train mode", "call model.eval() first"),
+    ("gradients", "inside a torch.no_grad() block"),
+])
+def test_a_validation_pass_with_a_mistake_is_told_which(mode, expected):
+    status, message = _status_and_message("05.2", _validation_loss(mode))
+    assert status == "not yet" and expected in message, message
+    assert exercises.evaluate("05.2", _validation_loss()).passed
 
 
 def test_getitem_that_slices_the_wrong_axis_is_told_which_axis():
@@ -159,8 +291,8 @@ def test_a_function_without_return_is_told_so():
 
 
 def test_an_empty_yaml_text_is_not_done_and_a_broken_one_is_reported():
-    assert exercises.evaluate("04.1", "# only a comment\n").status == "not done"
-    status, message = _status_and_message("04.1", "feature: [unclosed")
+    assert exercises.evaluate("04.3", "# only a comment\n").status == "not done"
+    status, message = _status_and_message("04.3", "model: [unclosed")
     assert status == "not yet" and "not valid YAML" in message
 
 
@@ -171,13 +303,13 @@ def test_the_accuracy_checker_is_mir_evals_accuracy():
         time_sec_v = np.arange(reference_m.shape[1]) * 0.01
         return metrics.multipitch_scores(reference_m, estimated_m, time_sec_v, frequency_hz_v)["Accuracy"]
 
-    assert exercises.evaluate("06.1", mir_eval_accuracy).passed
+    assert exercises.evaluate("06.2", mir_eval_accuracy).passed
 
 
 def test_the_semi_hard_rule_of_the_exercise_is_triplet_losss_rule():
     """A batch of 2 versions of one work and 4 other works: TripletLoss's loss equals the loss of the negatives that
     the exercise's solution (which passes the checker) picks for each (anchor, positive) pair."""
-    semi_hard_negative, margin = _solution("07.1"), 0.3
+    semi_hard_negative, margin = _solution("07.2"), 0.3
     for seed in range(5):
         generator = torch.Generator().manual_seed(seed)
         embedding_m = torch.nn.functional.normalize(torch.randn(6, 3, generator=generator), dim=1)
@@ -194,14 +326,14 @@ def test_the_semi_hard_rule_of_the_exercise_is_triplet_losss_rule():
 
 def test_hints_come_one_level_at_a_time_and_the_solution_after_them(capsys, monkeypatch):
     monkeypatch.setattr(exercises.checking, "_HINTS_SHOWN_D", {})
-    exercises.show_solution("07.1")
-    assert "Try the hints first: exercises.hint('07.1')" in capsys.readouterr().out
-    hint_l = exercises.EXERCISE_D["07.1"].hint_l
+    exercises.show_solution("07.2")
+    assert "Try the hints first: exercises.hint('07.2')" in capsys.readouterr().out
+    hint_l = exercises.EXERCISE_D["07.2"].hint_l
     for level, hint in enumerate(hint_l, start=1):
-        printed = exercises.hint("07.1")
-        assert printed.startswith(f"Hint {level} of {len(hint_l)} for exercise 07.1: {hint}")
+        printed = exercises.hint("07.2")
+        assert printed.startswith(f"Hint {level} of {len(hint_l)} for exercise 07.2: {hint}")
     assert "that was the last hint" in printed
-    exercises.show_solution("07.1")
+    exercises.show_solution("07.2")
     printed = capsys.readouterr().out
     assert "solutions/07_training_covers.py" in printed and "def semi_hard_negative(d_ap, d_an_v):" in printed
 

@@ -39,3 +39,51 @@ def test_notebook_is_committed_clean(path):
 def test_notebook_numbers_are_unique():
     number_l = [path.name[:2] for path in NOTEBOOK_PATH_L]
     assert len(number_l) == len(set(number_l)), f"two notebooks share a number: {number_l}"
+
+
+# --- the student path: short prose, one "Going further" section, checks tagged
+
+
+MAX_STUDENT_PATH_WORDS = 1400
+
+
+def _cells(path):
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def student_path_words(path):
+    """Words of prose of the student path: the markdown cells before '## Going further', without the reference list
+    (lines '- **[Key]** ...'), link targets and web addresses."""
+    count = 0
+    for cell in _cells(path):
+        text = "".join(cell["source"])
+        if cell["cell_type"] != "markdown":
+            continue
+        if text.startswith("## Going further"):
+            break
+        text = "\n".join(line for line in text.splitlines() if not line.startswith("- **["))
+        text = re.sub(r"\]\([^)]*\)", "]", text)
+        text = re.sub(r"https?://\S+", "", text)
+        count += len(re.findall(r"[A-Za-z0-9']+", text))
+    return count
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PATH_L, ids=lambda p: p.name)
+def test_the_student_path_is_short_and_the_rest_goes_further(path):
+    heading_l = [cell_text.splitlines()[0] for cell in _cells(path) if cell["cell_type"] == "markdown"
+                 for cell_text in ["".join(cell["source"])] if cell_text]
+    assert heading_l.count("## Going further") == 1, f"{path.name}: one '## Going further' section"
+    assert "**What you will learn**" in "".join(_cells(path)[0]["source"]), f"{path.name}: say what it teaches"
+    n_words = student_path_words(path)
+    assert n_words <= MAX_STUDENT_PATH_WORDS, (f"{path.name}: {n_words} words before '## Going further', at most "
+                                               f"{MAX_STUDENT_PATH_WORDS}: move the deeper material below it")
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PATH_L, ids=lambda p: p.name)
+def test_cells_that_assert_are_tagged_check(path):
+    for index, cell in enumerate(_cells(path)):
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code" and re.search(r"^\s*assert\b", source, re.M):
+            assert "check" in cell.get("metadata", {}).get("tags", []), (
+                f"{path.name} cell {index} asserts but is not tagged 'check' (the site hides those cells): "
+                f"{source:.80}")

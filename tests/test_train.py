@@ -5,7 +5,7 @@ import pytest
 import torch
 import yaml
 
-from course_utils import checkpoint, train
+from course_utils import checkpoint, task, train
 from course_utils.config import ConfigError
 from course_utils.model_factory import NetModel
 
@@ -80,11 +80,11 @@ def test_predict_track_whole_and_by_patches():
         ["Conv1d", {"in_channels": -1, "out_channels": 2, "kernel_size": 3, "padding": 1}]]}]}]}}
     model = NetModel(config, [4, 1, 10]).train()
     X = torch.randn(1, 25)
-    whole = train.predict_track(model, X)
+    whole = task.predict_track(model, X)
     assert whole.shape == (2, 25) and not whole.requires_grad and model.training, "mode restored"
     patch_l = [{"start_frame": 0, "end_frame": 10}, {"start_frame": 10, "end_frame": 20},
                {"start_frame": 15, "end_frame": 25}]
-    by_patch = train.predict_track(model, X.numpy(), patch_l, batch_size=2)
+    by_patch = task.predict_track(model, X.numpy(), patch_l, batch_size=2)
     assert by_patch.shape == (3, 2, 10)
     torch.testing.assert_close(by_patch[1], model.eval()(X[None, :, 10:20])[0].detach())
 
@@ -232,5 +232,5 @@ def test_a_loader_without_batches_is_named():
 def test_predict_track_takes_float64_and_integer_arrays():
     model = NetModel(CONFIG, [8, 3])
     X = np.random.default_rng(0).standard_normal((7, 3))  # float64, as numpy makes it
-    torch.testing.assert_close(train.predict_track(model, X[0]), model.eval()(torch.from_numpy(X[:1]).float())[0])
-    assert train.predict_track(model, np.ones(3, dtype=np.int64)).dtype == torch.float32
+    torch.testing.assert_close(task.predict_track(model, X[0]), model.eval()(torch.from_numpy(X[:1]).float())[0])
+    assert task.predict_track(model, np.ones(3, dtype=np.int64)).dtype == torch.float32

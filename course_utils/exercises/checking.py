@@ -60,6 +60,8 @@ class Exercise:
 
     hint_l : hints from the vaguest to the most precise; none of them is the answer
     time_limit_sec : how long the checker may run the student's code before the verdict "did not finish"
+    example_context : for an experiment, whose check also reads what the notebook measured (``check(id, answer,
+        **context)``): a function giving a context made up for the tests (None for the other exercises)
     """
 
     exercise_id: str
@@ -70,6 +72,7 @@ class Exercise:
     hint_l: tuple
     checker: object
     time_limit_sec: float = 20.0
+    example_context: object = None
 
 
 @dataclass(frozen=True)
@@ -91,12 +94,14 @@ EXERCISE_D = {}
 _HINTS_SHOWN_D = {}  # exercise id -> number of hints shown in this kernel
 
 
-def exercise(exercise_id, notebook, title, name, task, hint_l, time_limit_sec=20.0):
-    """Register a checker: a function of the answer that returns what was checked or raises Wrong/NotDone."""
+def exercise(exercise_id, notebook, title, name, task, hint_l, time_limit_sec=20.0, example_context=None):
+    """Register a checker: a function of the answer (and of the context of an experiment) that returns what was
+    checked or raises Wrong/NotDone."""
 
     def register(checker):
         hints = (hint_l,) if isinstance(hint_l, str) else tuple(hint_l)
-        EXERCISE_D[exercise_id] = Exercise(exercise_id, notebook, title, name, task, hints, checker, time_limit_sec)
+        EXERCISE_D[exercise_id] = Exercise(exercise_id, notebook, title, name, task, hints, checker, time_limit_sec,
+                                           example_context)
         return checker
 
     return register
@@ -149,13 +154,28 @@ def _time_limit(seconds):
         thread.join()
 
 
-def _run_checker(exercise, answer):
+@contextlib.contextmanager
+def _random_state_kept():
+    """The checker may seed and draw random numbers: the notebook's own random state (Python, NumPy, torch) is the
+    same after the check as before, so that checking an answer never changes what the notebook trains."""
+    import random
+
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    with torch.random.fork_rng(devices=[]):
+        try:
+            yield
+        finally:
+            random.setstate(python_state)
+            np.random.set_state(numpy_state)
+
+
+def _run_checker(exercise, answer, context_d):
     """(status, message) of one answer (see the module docstring)."""
     try:
-        with _time_limit(exercise.time_limit_sec):
+        with _time_limit(exercise.time_limit_sec), _random_state_kept():
             if answer is None or answer is Ellipsis:
                 raise NotDone
-            return "passed", f" passed: {exercise.checker(answer)}"
+            return "passed", f" passed: {exercise.checker(answer, **context_d)}"
     except (NotDone, NotImplementedError):
         return "not done", f" is not done yet: {exercise.task}"
     except Wrong as wrong:
@@ -170,21 +190,22 @@ def _run_checker(exercise, answer):
         return "not yet", f", not yet: {_raised_message(error)}"
 
 
-def evaluate(exercise_id, answer):
-    """Check an answer without printing: a ``Result`` (status 'not done', 'not yet' or 'passed')."""
+def evaluate(exercise_id, answer, **context_d):
+    """Check an answer without printing: a ``Result`` (status 'not done', 'not yet' or 'passed'). An experiment's
+    check also reads what the notebook measured, given as keyword arguments (e.g. ``history_d=...``)."""
     if exercise_id not in EXERCISE_D:
         raise KeyError(f"no exercise '{exercise_id}'; the exercises are {', '.join(EXERCISE_D)}")
     exercise = EXERCISE_D[exercise_id]
-    status, message = _run_checker(exercise, answer)
+    status, message = _run_checker(exercise, answer, context_d)
     text = f"Exercise {exercise_id} ({exercise.title}){message}"
     if status != "passed":
         text += f"\n(Stuck? exercises.hint('{exercise_id}') gives a hint.)"
     return Result(exercise_id, status, text)
 
 
-def check(exercise_id, answer):
+def check(exercise_id, answer, **context_d):
     """Check an answer and print the verdict (what to do, or what is wrong, or what passed)."""
-    print(evaluate(exercise_id, answer).message)
+    print(evaluate(exercise_id, answer, **context_d).message)
 
 
 def hint(exercise_id):
@@ -236,12 +257,16 @@ def show_solution(exercise_id, force=False):
 # --- small helpers of the checkers -----------------------------------------------------------------------
 
 
-def call(function, *arg_l, **kwarg_d):
-    """Call the student's function on deep copies of the arguments (what it changes is not the checker's); a
-    function that returns None has forgotten its ``return``; a generator is judged on the values it yields."""
+def call(function, *arg_l, copy_arguments=True, **kwarg_d):
+    """Call the student's function on deep copies of the arguments (what it changes is not the checker's; a checker
+    that reads what the function changed, e.g. a model it trains, passes ``copy_arguments=False`` and fresh
+    objects); a function that returns None has forgotten its ``return``; a generator is judged on the values it
+    yields."""
     if not callable(function):
         raise Wrong(f"expected a function, got {type(function).__name__}")
-    value = function(*copy.deepcopy(arg_l), **copy.deepcopy(kwarg_d))
+    if copy_arguments:
+        arg_l, kwarg_d = copy.deepcopy(arg_l), copy.deepcopy(kwarg_d)
+    value = function(*arg_l, **kwarg_d)
     if value is None:
         raise Wrong("your function returned None: did you forget the `return`?")
     if isinstance(value, collections.abc.Iterator):  # a generator, map, zip...: its values, once
