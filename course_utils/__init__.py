@@ -32,6 +32,10 @@ Modules, one concept each, with the notebook that teaches each:
 - ``processes``: worker processes that end with their parent (the data build, the feature cache).
 - ``metrics``: triplet loss, ranking metrics (MAP, MR1, ...), multi-pitch scores with mir_eval.
   06_training_multipitch, 07_training_covers.
+- ``spectrogram``: the STFT both ways (a whole track, the frames of a patch, the inverse with a given phase); the
+  ``stft`` feature type. 08_source_separation.
+- ``separation``: source separation of the chorale voices: ``SeparationDataset`` (the stems), masks (the ideal
+  ratio mask, a score-informed harmonic mask), whole-track separation, SDR and SI-SDR. 08_source_separation.
 - ``exercises``: the checkers of the notebooks' exercises (``check('02.1', answer)``), offline, in seconds: the
   framework (``exercises.checking``) and one module per notebook; solutions in ``solutions/``. Every notebook.
 - ``references``: the bibliography (``docs/bibliography.yaml``) and the glossary (``docs/glossary.md``) behind

@@ -123,6 +123,16 @@ def read_audio(audio_fid, key, hdf5_audio_file="<audio file>"):
     return audio_v, int(rate)
 
 
+def check_rate(param_feature, sr_hz):
+    """A config that states ``sr_hz`` takes audio at that rate only: at another rate the same hop and window are
+    other durations (a 44.1 kHz file with a 22.05 kHz config has frames and patches half as long as in training)."""
+    stated_hz = param_feature.get("sr_hz")
+    if stated_hz is not None and float(stated_hz) != float(sr_hz):
+        raise ValueError(f"the audio is at {sr_hz} Hz but the config's feature.sr_hz is {stated_hz} Hz: its frames and "
+                         f"patches would not last what they lasted in training; read the file with "
+                         f"audio_store.load_audio(path, {stated_hz}), which converts it")
+
+
 def check_audio(audio_v, sr_hz):
     """Raise a ValueError that says how to fix audio that the features cannot take: ``audio_v`` must be a mono
     float array (n_samples,) of finite samples, ``sr_hz`` a positive rate."""

@@ -20,20 +20,10 @@ import librosa
 import numpy as np
 import scipy.signal
 
-from course_utils import _hcqt_engine, audio_store
+from course_utils import _hcqt_engine, audio_store, spectrogram
 from course_utils.config import ConfigError, as_config, closest_name
 
 # --- input checks ---------------------------------------------------------------------------------
-
-
-def _check_rate(param_feature, sr_hz):
-    """A config that states ``sr_hz`` takes audio at that rate only: at another rate the same hop and window are
-    other durations (a 44.1 kHz file with a 22.05 kHz config has frames and patches half as long as in training)."""
-    stated_hz = param_feature.get("sr_hz")
-    if stated_hz is not None and float(stated_hz) != float(sr_hz):
-        raise ValueError(f"the audio is at {sr_hz} Hz but the config's feature.sr_hz is {stated_hz} Hz: its frames and "
-                         f"patches would not last what they lasted in training; read the file with "
-                         f"audio_store.load_audio(path, {stated_hz}), which converts it")
 
 
 def _check_hop(hop_n, name):
@@ -101,7 +91,7 @@ def f_get_lms(audio_v, sr_hz, param_lms):
     """
     audio_store.check_audio(audio_v, sr_hz)
     param_lms = as_config(param_lms, "feature")
-    _check_rate(param_lms, sr_hz)
+    audio_store.check_rate(param_lms, sr_hz)
     nb_band = int(param_lms.require("nb_band"))
     window_n = _check_hop(param_lms.require("L_n"), "L_n (window length)")
     hop_n = _check_hop(param_lms.require("STEP_n"), "STEP_n (hop size)")
@@ -150,7 +140,7 @@ def f_get_hcqt(audio_v, sr_hz, param_hcqt):
     """
     audio_store.check_audio(audio_v, sr_hz)
     param_hcqt = as_config(param_hcqt, "feature")
-    _check_rate(param_hcqt, sr_hz)
+    audio_store.check_rate(param_hcqt, sr_hz)
     h_l = [float(h) for h in param_hcqt.require("h_l")]
     if len(h_l) == 0 or min(h_l) <= 0:
         raise ValueError(f"h_l must be a non-empty list of positive harmonics, got {h_l}")
@@ -276,6 +266,10 @@ FEATURE_TYPE_D = {
                         n_bins=lambda param: 12 * int(param.require("bins_per_semitone")) * int(
                             param.require("n_octaves")),
                         n_channels=lambda param: len(param.require("h_l")), context_frames=_hcqt_context),
+    "stft": FeatureType(compute=spectrogram.f_get_stft, hop_n=lambda param: int(param.require("hop_length")),
+                        n_bins=lambda param: int(param.require("n_fft")) // 2, n_channels=lambda param: 1,
+                        context_frames=lambda param, sr_hz: int(param.require("n_fft")) // int(
+                            param.require("hop_length")) + 1),
     "precomputed": FeatureType(compute=None, hop_n=None, n_bins=lambda param: int(param.require("n_bins")),
                                n_channels=lambda param: int(param.get("n_channels", 1))),
 }
@@ -316,7 +310,7 @@ def f_get_feature(audio_v, sr_hz, param_feature):
     param_feature, feature_type = feature_type_of(param_feature)
     if feature_type.compute is None:
         raise ConfigError(f"feature type '{param_feature.type}' is read from a file, not computed from audio")
-    _check_rate(param_feature, sr_hz)
+    audio_store.check_rate(param_feature, sr_hz)
     return feature_type.compute(audio_v, sr_hz, param_feature)
 
 

@@ -35,9 +35,9 @@ DATASET_VERSION = "course_utils.data v5 (synth v2 + timgm + merlin, recording va
 
 
 def _render_job(args):
-    track, max_sec = args
+    track, max_sec, stems = args
     try:
-        return render_track(track, max_sec)
+        return render_track(track, max_sec, stems=True) if stems else render_track(track, max_sec)
     except Exception as error:  # name the score: a worker's traceback alone does not say which
         raise RuntimeError(f"building track from {track['source']}: {error}") from error
 
@@ -56,7 +56,7 @@ def _preset(preset_name):
     raise ValueError(f"unknown preset '{preset_name}'; use one of {', '.join(PRESET_D)}")
 
 
-def build_dataset(preset_name, out_dir, n_workers=None, progress=True, split=None, renderer=None):
+def build_dataset(preset_name, out_dir, n_workers=None, progress=True, split=None, renderer=None, stems=False):
     """Build a preset into ``out_dir``: ``course-<preset>_audio.hdf5`` and ``course-<preset>.pyjama``.
 
     Safe with other processes and interruptions (``course_utils.safe_files``): the build holds the
@@ -73,40 +73,44 @@ def build_dataset(preset_name, out_dir, n_workers=None, progress=True, split=Non
     split, renderer : optional, e.g. 'test' and 'merlin': only the tracks of that split, every one played by
         that renderer (same notes, tempo, key, instruments and seeds as in the preset), written as
         ``course-<preset>-<split>-<renderer>_audio.hdf5`` and ``.pyjama``: the cross-renderer test set
+    stems : True: the preset's chorales only, each cut to ``STEMS_MAX_SEC``, with each voice's audio alone
+        (``course-<preset>-stems``; ``read_stems``): the data of source separation
 
     Returns
     -------
     (audio_path, pyjama_path) : the two files, complete and checked
     """
     preset, _ = _preset(preset_name)
-    name = _dataset_name(preset, split, renderer)
+    name = _dataset_name(preset, split, renderer, stems)
     audio_path, _ = dataset_paths(out_dir, name)
     audio_path.parent.mkdir(parents=True, exist_ok=True)
     with safe_files.file_lock(audio_path, f"course-{name}"):
-        return _build_locked(preset, out_dir, n_workers, progress, split, renderer)
+        return _build_locked(preset, out_dir, n_workers, progress, split, renderer, stems)
 
 
-def _dataset_name(preset, split=None, renderer=None):
-    """'<preset>' for a preset, '<preset>-<split>-<renderer>' for one split played by one renderer."""
+def _dataset_name(preset, split=None, renderer=None, stems=False):
+    """'<preset>' for a preset, '<preset>-<split>-<renderer>' for one split played by one renderer; '-stems'
+    after the preset's name for its chorales with stems."""
     if (split is None) != (renderer is None):
         raise ValueError("give both split and renderer (e.g. split='test', renderer='merlin'), or neither")
+    base = f"{preset.name}-stems" if stems else preset.name
     if split is None:
-        return preset.name
+        return base
     if split not in ("train", "valid", "test") or renderer not in renderers.RENDERER_D:
         raise ValueError(f"split must be train, valid or test and renderer one of {', '.join(renderers.RENDERER_D)}; "
                          f"got {split!r}, {renderer!r}")
-    return f"{preset.name}-{split}-{renderer}"
+    return f"{base}-{split}-{renderer}"
 
 
-def _build_locked(preset, out_dir, n_workers, progress, split=None, renderer=None):
+def _build_locked(preset, out_dir, n_workers, progress, split=None, renderer=None, stems=False):
     """The build itself; the caller holds the dataset's lock. A SIGTERM stops it as Ctrl-C does; a disk without
     room for the build stops it before it starts, or at the first track that would not fit."""
-    name = _dataset_name(preset, split, renderer)
+    name = _dataset_name(preset, split, renderer, stems)
     audio_path, pyjama_path = dataset_paths(out_dir, name)
     for path in (audio_path, pyjama_path):
         safe_files.remove_stale_partials(path)
-    job_l = _jobs(preset, split, renderer)
-    safe_files.ensure_free_space(audio_path, sum(_raw_bytes(max_sec) for _, max_sec in job_l))
+    job_l = _jobs(preset, split, renderer, stems)
+    safe_files.ensure_free_space(audio_path, sum(_job_bytes(job) for job in job_l))
     partial_audio, partial_pyjama = safe_files.partial_path(audio_path), safe_files.partial_path(pyjama_path)
     try:
         with safe_files.terminate_as_interrupt():
@@ -128,18 +132,28 @@ def _build_locked(preset, out_dir, n_workers, progress, split=None, renderer=Non
     return audio_path, pyjama_path
 
 
-def _jobs(preset, split=None, renderer=None):
-    """(track, max_sec) of every track to render: the preset's, or one split played by one renderer."""
+def _jobs(preset, split=None, renderer=None, stems=False):
+    """(track, max_sec, stems) of every track to render: the preset's, or one split played by one renderer; with
+    ``stems`` the chorales only (four voices), cut to ``STEMS_MAX_SEC``."""
     track_l = plan_tracks(preset)
     if split is not None:
         track_l = [dict(track, renderer=renderer) for track in track_l if track["split"] == split]
-    return [(track, preset.chorale_max_sec if track["kind"] == "chorale" else preset.fiddle_max_sec)
+    if stems:
+        return [(track, min(preset.chorale_max_sec, STEMS_MAX_SEC), True) for track in track_l
+                if track["kind"] == "chorale"]
+    return [(track, preset.chorale_max_sec if track["kind"] == "chorale" else preset.fiddle_max_sec, False)
             for track in track_l]
 
 
 def _raw_bytes(duration_sec):
     """Bytes of a track of ``duration_sec`` as int16 samples: what it takes on disk at most (gzip takes ~10 % off)."""
     return int(duration_sec * recording.SR_HZ * 2)
+
+
+def _job_bytes(job):
+    """What a job's audio takes on disk at most: the mixture, and with stems four voices more."""
+    _, max_sec, stems = job
+    return _raw_bytes(max_sec) * (1 + 4 * stems)
 
 
 def _render_into(partial_audio, audio_path, job_l, n_workers, progress, name):
@@ -150,20 +164,34 @@ def _render_into(partial_audio, audio_path, job_l, n_workers, progress, name):
     try:
         result_iter = pool.map(_render_job, job_l, chunksize=2) if pool is not None else map(_render_job, job_l)
         with h5py.File(partial_audio, "w", libver="earliest", track_order=False) as audio_fid:
-            for audio_v, entry in tqdm(result_iter, total=len(job_l), desc=f"building course-{name}", unit="track",
-                                       disable=not progress):
-                if safe_files.free_bytes(partial_audio) < audio_v.nbytes + safe_files.FREE_SPACE_MARGIN_BYTES:
-                    raise safe_files.disk_full_error(audio_path, sum(_raw_bytes(max_sec) for _, max_sec
-                                                                     in job_l[len(entry_l):]))
-                dataset = audio_fid.create_dataset(entry["filepath"][0]["value"], data=audio_v, compression="gzip",
-                                                   compression_opts=1, shuffle=True, track_times=False)
-                dataset.attrs["sr_hz"] = recording.SR_HZ
+            for audio_v, entry, *stem_l in tqdm(result_iter, total=len(job_l), desc=f"building course-{name}",
+                                                unit="track", disable=not progress):
+                stem_d = stem_l[0] if stem_l else None
+                n_byte = audio_v.nbytes * (1 + len(stem_d or ()))
+                if safe_files.free_bytes(partial_audio) < n_byte + safe_files.FREE_SPACE_MARGIN_BYTES:
+                    raise safe_files.disk_full_error(audio_path, sum(_job_bytes(job) for job in job_l[len(entry_l):]))
+                _write_audio(audio_fid, entry["filepath"][0]["value"], audio_v)
+                for voice, stem_v in (stem_d or {}).items():
+                    _write_audio(audio_fid, stem_key(entry["filepath"][0]["value"], voice), stem_v)
                 entry_l.append(entry)
             audio_fid.attrs["content_id"] = _content_id(entry_l)
     finally:
         if pool is not None:
             processes.stop_pool(pool)
     return entry_l
+
+
+def _write_audio(audio_fid, key, audio_v):
+    """One track's int16 audio into the open HDF5 file, under ``key``, with its rate."""
+    dataset = audio_fid.create_dataset(key, data=audio_v, compression="gzip", compression_opts=1, shuffle=True,
+                                       track_times=False)
+    dataset.attrs["sr_hz"] = recording.SR_HZ
+
+
+def stem_key(track_key, voice):
+    """Where a voice's stem is in a stems dataset's ``_audio.hdf5``: ``stems/<track key>/<voice>`` (the mixture
+    is under the track's key, as in every dataset)."""
+    return f"stems/{track_key}/{voice}"
 
 
 def _content_id(entry_l):
@@ -197,15 +225,16 @@ def dataset_problem(audio_path, pyjama_path):
     return None
 
 
-def ensure_dataset(preset_name, out_dir, n_workers=None, split=None, renderer=None):
+def ensure_dataset(preset_name, out_dir, n_workers=None, split=None, renderer=None, stems=False):
     """The dataset files of a preset: built first if missing, incomplete, unreadable or not a pair.
 
     Safe when several processes call it at once (two notebooks opened together): one builds, the others
-    wait for it and then use its files. ``split`` and ``renderer``: one split played by one renderer (see
-    ``build_dataset``). Returns (audio_path, pyjama_path). Used by the notebooks ("built on first use").
+    wait for it and then use its files. ``split`` and ``renderer``: one split played by one renderer; ``stems``:
+    the chorales with each voice alone (see ``build_dataset``). Returns (audio_path, pyjama_path). Used by the
+    notebooks ("built on first use").
     """
     preset, _ = _preset(preset_name)
-    name = _dataset_name(preset, split, renderer)
+    name = _dataset_name(preset, split, renderer, stems)
     audio_path, pyjama_path = dataset_paths(out_dir, name)
     if dataset_problem(audio_path, pyjama_path) is None:
         return audio_path, pyjama_path
@@ -216,8 +245,10 @@ def ensure_dataset(preset_name, out_dir, n_workers=None, split=None, renderer=No
             return audio_path, pyjama_path
         if problem != "missing":
             print(f"rebuilding course-{name}: the existing files are {problem}")
-        return _build_locked(preset, out_dir, n_workers, True, split, renderer)
+        return _build_locked(preset, out_dir, n_workers, True, split, renderer, stems)
 
+
+STEMS_MAX_SEC = 10.0  # the length of a track of a stems dataset (five times the audio of a mixture alone)
 
 FIELD_DESCRIPTION_D = {
     "filepath": "key of the track's audio in the _audio.hdf5 file",
@@ -232,6 +263,8 @@ FIELD_DESCRIPTION_D = {
     "renderer": renderers.field_description(),
     "duration_sec": "length of the audio in seconds",
     "render": "everything needed to render the track again (seed, tempo, transposition, instruments, ...)",
+    "stems": "stems datasets only: the voices whose audio alone is in the _audio.hdf5 file, under "
+             "stems/<filepath>/<voice>; the mixture is their sum plus the noise floor (render.noise_db)",
 }
 
 

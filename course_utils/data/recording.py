@@ -52,14 +52,39 @@ def room_and_level(mix_v, rng, sr_hz=SR_HZ, reverb_rt60_sec=0.8, reverb_wet=0.2,
     """The last stage of every renderer: the version's EQ (``equalise``, when ``eq_d`` is given), room reverb
     (``reverb_wet`` of a room of ``reverb_rt60_sec``), peak at 0.9, a noise floor at ``noise_db`` dB. Shape kept;
     float32 in [-1, 1]."""
-    n_out = mix_v.size
+    return record_stems({"mix": mix_v}, rng, sr_hz, reverb_rt60_sec, reverb_wet, noise_db, eq_d)[0]
+
+
+def record_stems(stem_d, rng, sr_hz=SR_HZ, reverb_rt60_sec=0.8, reverb_wet=0.2, noise_db=-60.0, eq_d=None):
+    """Record several sources in one room: each stem through the same EQ and the same room (one impulse
+    response), all scaled by one gain that puts the peak of their sum at 0.9; the noise floor is added to the
+    mixture only.
+
+    stem_d : dict name -> (n_samples,) float, the dry sources (e.g. one per voice), all of one length
+    Returns (mixture_v, recorded_stem_d): float32 arrays of that length; mixture_v = sum of the recorded stems +
+    the noise floor (exactly, before the clip to [-1, 1], which a peak of 0.9 and a floor of -40 dB or less
+    never reach). The chain is linear but for the noise: this is what makes the stems exact targets for source
+    separation (notebooks/08_source_separation.ipynb).
+    """
+    n_out = len(next(iter(stem_d.values())))
     if eq_d is not None:
-        mix_v = equalise(mix_v, sr_hz, eq_d)
+        stem_d = {name: equalise(stem_v, sr_hz, eq_d) for name, stem_v in stem_d.items()}
     if reverb_wet > 0:
-        wet_v = scipy.signal.fftconvolve(mix_v, reverb_impulse_response(rng, reverb_rt60_sec, sr_hz))[:n_out]
-        mix_v = (1 - reverb_wet) * mix_v + reverb_wet * wet_v
-    peak = np.abs(mix_v).max()
-    if peak > 0:
-        mix_v = mix_v / peak * 0.9
-    mix_v = mix_v + 10 ** (noise_db / 20) * rng.standard_normal(n_out)
-    return np.clip(mix_v, -1, 1).astype(np.float32)
+        response_v = reverb_impulse_response(rng, reverb_rt60_sec, sr_hz)
+        stem_d = {name: (1 - reverb_wet) * stem_v + reverb_wet * scipy.signal.fftconvolve(stem_v, response_v)[:n_out]
+                  for name, stem_v in stem_d.items()}
+    sum_v = np.sum(list(stem_d.values()), axis=0)
+    peak = np.abs(sum_v).max()
+    gain = 0.9 / peak if peak > 0 else 1.0
+    mixture_v = gain * sum_v + 10 ** (noise_db / 20) * rng.standard_normal(n_out)
+    return (np.clip(mixture_v, -1, 1).astype(np.float32),
+            {name: (gain * stem_v).astype(np.float32) for name, stem_v in stem_d.items()})
+
+
+def record_chain(mix_d, n_out, rng, sr_hz, reverb_rt60_sec, reverb_wet, noise_db, eq_d, stems):
+    """What a renderer returns from its dry mixes ``mix_d`` (one per voice with ``stems``, else one: 'mix'; an
+    empty dict is silence): the recorded mixture, and with ``stems`` also the dict voice -> recorded stem."""
+    if not stems:
+        return room_and_level(mix_d.get("mix", np.zeros(n_out)), rng, sr_hz, reverb_rt60_sec, reverb_wet, noise_db,
+                              eq_d)
+    return record_stems(mix_d or {"mix": np.zeros(n_out)}, rng, sr_hz, reverb_rt60_sec, reverb_wet, noise_db, eq_d)

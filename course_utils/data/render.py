@@ -113,8 +113,10 @@ def _played_notes(score_note_l, render_d, rng, max_sec):
     return note_l, min(max_sec, max(n["time"] + n["duration"] for n in note_l) + 0.5)
 
 
-def render_track(track, max_sec):
-    """Read the score, render one version. Returns (int16 audio, pyjama entry fields)."""
+def render_track(track, max_sec, stems=False):
+    """Read the score, render one version. Returns (int16 audio, pyjama entry fields); with ``stems``, also a dict
+    voice -> int16 audio of that voice alone, recorded in the same chain (the mixture is their sum plus the noise
+    floor, to the rounding of int16), and the entry lists them in its ``stems`` field."""
     renderer = _renderer_of(track)
     score_note_l, title, beat_ql = _score_notes(track)
     rng = np.random.default_rng(track["seed"])
@@ -122,8 +124,17 @@ def render_track(track, max_sec):
     note_l, duration_sec = _played_notes(score_note_l, render_d, rng, max_sec)
     if not note_l:
         raise ValueError(f"{track['source']}: no notes in the first {max_sec} s")
-    audio_v = renderer.play(note_l, duration_sec, rng, render_d)
-    return (np.round(audio_v * 32767)).astype(np.int16), _entry(track, title, render_d, note_l, duration_sec)
+    entry = _entry(track, title, render_d, note_l, duration_sec)
+    if not stems:
+        return _int16(renderer.play(note_l, duration_sec, rng, render_d)), entry
+    audio_v, stem_d = renderer.play(note_l, duration_sec, rng, render_d, stems=True)
+    entry["stems"] = [{"value": voice} for voice in sorted(stem_d)]
+    return _int16(audio_v), entry, {voice: _int16(stem_v) for voice, stem_v in stem_d.items()}
+
+
+def _int16(audio_v):
+    """float audio in [-1, 1] -> int16 samples (the course data's storage)."""
+    return np.round(np.asarray(audio_v) * 32767).astype(np.int16)
 
 
 def _entry(track, title, render_d, note_l, duration_sec):

@@ -29,7 +29,8 @@ class Renderer:
     description : the entry's ``render.renderer``: which code or which sample library played it
     what : a few words for people (``data/README.md``, the ``.pyjama``'s field description)
     play : ``play(note_l, duration_sec, rng, render_d)`` -> float32 audio (round(duration_sec * sr_hz),), peak 0.9;
-        ``note_l`` as ``synth.render_notes`` takes them, ``render_d`` the version's settings (``render``)
+        ``note_l`` as ``synth.render_notes`` takes them, ``render_d`` the version's settings (``render``);
+        ``play(..., stems=True)`` -> (audio, dict voice -> that voice alone, recorded in the same chain)
     trained_on : True when the presets put it in training sets; False for the held-out renderer
     """
 
@@ -40,19 +41,21 @@ class Renderer:
     trained_on: bool
 
 
-def _play_synth(note_l, duration_sec, rng, render_d):
+def _play_synth(note_l, duration_sec, rng, render_d, stems=False):
     """Our synthesiser: the version's detuning (cents) and brightness, then the recording chain."""
     detuned_l = [dict(note, midi=note["midi"] + render_d["detune_cents"] / 100) for note in note_l]
     return synth.render_notes(detuned_l, duration_sec, rng, render_d["instrument_by_voice"],
                               brightness=render_d["brightness"], reverb_rt60_sec=render_d["reverb_rt60_sec"],
-                              reverb_wet=render_d["reverb_wet"], noise_db=render_d["noise_db"], eq_d=render_d["eq"])
+                              reverb_wet=render_d["reverb_wet"], noise_db=render_d["noise_db"], eq_d=render_d["eq"],
+                              stems=stems)
 
 
-def _play_sampled(note_l, duration_sec, rng, render_d, library_name):
+def _play_sampled(note_l, duration_sec, rng, render_d, library_name, stems=False):
     """A sample library: whole semitones, the samples' own timbre (no detuning, no brightness), the recording chain."""
     return sampled.render_notes(note_l, duration_sec, rng, render_d["instrument_by_voice"],
                                 reverb_rt60_sec=render_d["reverb_rt60_sec"], reverb_wet=render_d["reverb_wet"],
-                                noise_db=render_d["noise_db"], eq_d=render_d["eq"], library_name=library_name)
+                                noise_db=render_d["noise_db"], eq_d=render_d["eq"], library_name=library_name,
+                                stems=stems)
 
 
 def _sample_renderer(name, what, trained_on):

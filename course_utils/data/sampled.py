@@ -119,7 +119,7 @@ def _play_zone(zone, n_held, sr_hz):
 
 
 def render_notes(note_l, duration_sec, rng, instrument_by_voice_d, sr_hz=recording.SR_HZ, reverb_rt60_sec=0.8,
-                 reverb_wet=0.2, noise_db=-60.0, eq_d=None, library_name="timgm"):
+                 reverb_wet=0.2, noise_db=-60.0, eq_d=None, library_name="timgm", stems=False):
     """Mix notes played by sampled GM instruments into one mono track.
 
     Parameters
@@ -130,18 +130,22 @@ def render_notes(note_l, duration_sec, rng, instrument_by_voice_d, sr_hz=recordi
     rng : np.random.Generator (the room and the noise floor)
     instrument_by_voice_d : dict voice -> instrument name (keys of GM_PROGRAM_D)
     library_name : key of SAMPLE_LIBRARY_D, the SoundFont that plays them
+    stems : False: the mixture only; True: also each voice alone (``synth.render_notes``)
 
     Returns
     -------
     audio_v : np.ndarray, shape (round(duration_sec * sr_hz),), float32, peak 0.9
+    (with ``stems``: (audio_v, dict voice -> its stem))
     """
     unknown_l = sorted(set(instrument_by_voice_d.values()) - set(GM_PROGRAM_D))
     if unknown_l:
         raise ValueError(f"no General-MIDI program for {unknown_l}; known instruments: {', '.join(GM_PROGRAM_D)}")
     soundfont, program_d = load_soundfont(library_name), SAMPLE_LIBRARY_D[library_name].program_d
     n_out = int(round(duration_sec * sr_hz))
-    mix_v = np.zeros(n_out + int(MAX_RELEASE_SEC * sr_hz) + 1, dtype=np.float64)
+    mix_d = {}
     for note in note_l:
+        mix_v = mix_d.setdefault(note["voice"] if stems else "mix",
+                                 np.zeros(n_out + int(MAX_RELEASE_SEC * sr_hz) + 1, dtype=np.float64))
         velocity = velocity_of_gain(note["gain"])
         program, key = program_d[instrument_by_voice_d[note["voice"]]], int(round(note["midi"]))
         start = int(round(note["time"] * sr_hz))
@@ -150,4 +154,5 @@ def render_notes(note_l, duration_sec, rng, instrument_by_voice_d, sr_hz=recordi
             end = min(start + note_v.size, mix_v.size)
             if start < end:
                 mix_v[start:end] += note_v[: end - start]
-    return recording.room_and_level(mix_v[:n_out], rng, sr_hz, reverb_rt60_sec, reverb_wet, noise_db, eq_d)
+    return recording.record_chain({name: mix_v[:n_out] for name, mix_v in mix_d.items()}, n_out, rng, sr_hz,
+                                  reverb_rt60_sec, reverb_wet, noise_db, eq_d, stems)

@@ -129,7 +129,7 @@ def render_note(midi, duration_sec, instrument, rng, sr_hz=SR_HZ, brightness=1.0
 
 
 def render_notes(note_l, duration_sec, rng, instrument_by_voice_d, sr_hz=SR_HZ, brightness=1.0,
-                 reverb_rt60_sec=0.8, reverb_wet=0.2, noise_db=-60.0, eq_d=None):
+                 reverb_rt60_sec=0.8, reverb_wet=0.2, noise_db=-60.0, eq_d=None, stems=False):
     """Mix notes into one mono track.
 
     Parameters
@@ -141,17 +141,23 @@ def render_notes(note_l, duration_sec, rng, instrument_by_voice_d, sr_hz=SR_HZ, 
     brightness, reverb_rt60_sec, reverb_wet, noise_db, eq_d : the version's sound settings (the recording chain,
         ``recording.room_and_level``; ``eq_d`` None: no EQ)
 
+    stems : False: the mixture only; True: also each voice alone, through the same recording chain
+        (``recording.record_stems``)
+
     Returns
     -------
     audio_v : np.ndarray, shape (round(duration_sec * sr_hz),), float32, peak 0.9
+    (with ``stems``: (audio_v, dict voice -> its stem, same shape; audio_v = their sum + the noise floor))
     """
     n_out = int(round(duration_sec * sr_hz))
-    mix_v = np.zeros(n_out + sr_hz, dtype=np.float64)
+    mix_d = {}
     for note in note_l:
         note_v = render_note(note["midi"], note["duration"], instrument_by_voice_d[note["voice"]], rng, sr_hz,
                              brightness)
+        mix_v = mix_d.setdefault(note["voice"] if stems else "mix", np.zeros(n_out + sr_hz, dtype=np.float64))
         start = int(round(note["time"] * sr_hz))
         end = min(start + note_v.size, mix_v.size)
         if start < end:
             mix_v[start:end] += note["gain"] * note_v[: end - start]
-    return recording.room_and_level(mix_v[:n_out], rng, sr_hz, reverb_rt60_sec, reverb_wet, noise_db, eq_d)
+    return recording.record_chain({name: mix_v[:n_out] for name, mix_v in mix_d.items()}, n_out, rng, sr_hz,
+                                  reverb_rt60_sec, reverb_wet, noise_db, eq_d, stems)

@@ -1,0 +1,195 @@
+"""Source separation of the chorale voices: the dataset, masks, the separated waveforms and their scores.
+
+The course data can do what recorded music cannot: every chorale of a stems dataset
+(``data.build.ensure_dataset(preset, folder, stems=True)``) comes with each voice's audio alone, recorded in the
+same chain as the mixture, so that the mixture is the sum of its stems plus a noise floor. A model reads the
+mixture's log-magnitude STFT (``spectrogram``) and predicts one **mask** per voice, values in [0, 1] that
+multiply the mixture's magnitude; the voice's waveform comes back with the mixture's phase
+(``separate_track``). ``ideal_ratio_mask`` is the oracle (the stems known), ``harmonic_mask`` a non-learned
+baseline that knows the score's notes. Scores: SDR (BSS Eval v4, ``fast_bss_eval``) and SI-SDR.
+
+Taught in notebooks/08_source_separation.ipynb.
+"""
+
+import os
+
+import fast_bss_eval
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from course_utils import annotation, audio_store, feature, spectrogram
+from course_utils.config import ConfigError
+
+VOICE_L = ("Soprano", "Alto", "Tenor", "Bass")
+
+
+def stem_key(track_key, voice):
+    """Where a voice's stem is in a stems dataset's ``_audio.hdf5`` (the mixture is under the track's key)."""
+    return f"stems/{track_key}/{voice}"
+
+
+class SeparationDataset(Dataset):
+    """Source separation. idx = a patch of a track; X = the mixture's log-magnitude STFT (1, F, L);
+    y = magnitudes (1 + V, F, L): the mixture's first, then each voice's (``dataset.voice_l``, default the four).
+
+    The magnitudes of a patch are computed from the samples it covers (``spectrogram.frames_of``), read from the
+    file when the item is asked for: nothing but the file's handle is held in memory (the stems are five times
+    the audio of a mixture). ``config``: ``feature.type`` 'stft', ``dataset.voice_l`` optional.
+    """
+
+    def __init__(self, hdf5_audio_file, pyjama_annot_file, split, config, progress=True):
+        super().__init__()
+        self.feature_d, self.split = config["feature"], split
+        if self.feature_d["type"] != "stft":
+            raise ConfigError(f"a SeparationDataset reads the STFT (feature.type: stft), got "
+                              f"'{self.feature_d['type']}'")
+        self.voice_l = list(config["dataset"].get("voice_l", VOICE_L))
+        self.hdf5_audio_file, self.pyjama_annot_file = str(hdf5_audio_file), str(pyjama_annot_file)
+        entry_l = annotation.f_get_split_entry_l(annotation.load_pyjama(pyjama_annot_file)["collection"]["entry"],
+                                                 split, pyjama_annot_file=self.pyjama_annot_file)
+        self.entry_l = [entry for entry in entry_l
+                        if set(self.voice_l) <= {item["value"] for item in entry.get("stems", [])}]
+        if not self.entry_l:
+            raise ValueError(f"{pyjama_annot_file}: no track of the '{split}' split has the stems {self.voice_l}; "
+                             "build a stems dataset: data.build.ensure_dataset(preset, folder, stems=True)")
+        self.key_l = [entry["filepath"][0]["value"] for entry in self.entry_l]
+        self.n_fft, self.hop = int(self.feature_d["n_fft"]), int(self.feature_d["hop_length"])
+        self._fid, self._pid = None, None
+        self.n_sample_d, self.patch_l = {}, []
+        for key in self.key_l:
+            self.n_sample_d[key] = self._dataset(key).shape[0]
+            patch_l = feature.f_get_patches(spectrogram.n_frames(self.n_sample_d[key], self.hop),
+                                            self.feature_d["patch_L_frame"], self.feature_d["patch_STEP_frame"])
+            self.patch_l += [{"audiofile": key, **patch} for patch in patch_l]
+        if progress:
+            print(f"SeparationDataset({split}): {len(self.key_l)} tracks, {len(self.patch_l)} patches, voices "
+                  f"{self.voice_l}" + (f"; left out: {len(entry_l) - len(self.entry_l)} tracks without those stems"
+                                       if len(entry_l) > len(self.entry_l) else ""))
+
+    def _dataset(self, key):
+        """The HDF5 dataset of a key (the file opened once per process: h5py handles do not survive a fork)."""
+        if self._fid is None or self._pid != os.getpid():
+            self._fid, self._pid = audio_store.open_audio_file(self.hdf5_audio_file), os.getpid()
+        if key not in self._fid:
+            raise KeyError(f"{self.hdf5_audio_file}: no audio under '{key}' (named in {self.pyjama_annot_file}); "
+                           "the two files do not belong together: build the stems dataset again")
+        return self._fid[key]
+
+    def read_track(self, key):
+        """The whole track: (mixture (n,), stems (V, n)), float32, at the dataset's rate."""
+        mix_v = self._samples(key, 0, self.n_sample_d[key])
+        return mix_v, np.stack([self._samples(stem_key(key, voice), 0, self.n_sample_d[key])
+                                for voice in self.voice_l])
+
+    def _samples(self, key, lo, hi):
+        return _Int16Samples(self._dataset(key))[lo:hi]
+
+    def __len__(self):
+        return len(self.patch_l)
+
+    def __getitem__(self, idx_patch):
+        patch = self.patch_l[idx_patch]
+        key, start, end = patch["audiofile"], patch["start_frame"], patch["end_frame"]
+        y = torch.stack([spectrogram.frames_of(_Int16Samples(self._dataset(source_key)), start, end, self.n_fft,
+                                               self.hop).abs()
+                         for source_key in [key] + [stem_key(key, voice) for voice in self.voice_l]])
+        X = spectrogram.log_magnitude(y[:1], float(self.feature_d["log_gain"]))
+        return {"X": X, "y": y, "key": key, "start_frame": start}
+
+
+class _Int16Samples:
+    """An int16 HDF5 dataset read as float32 in [-1, 1), slice by slice (only the samples asked for are read)."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def __len__(self):
+        return self.dataset.shape[0]
+
+    def __getitem__(self, index):
+        return self.dataset[index].astype(np.float32) / 32768.0
+
+
+def masked_l1_loss(mask_logits, y):
+    """The training loss: mean |sigmoid(mask) * mixture magnitude - voice magnitude| over voices, bins, frames.
+
+    mask_logits : (B, V, F, L); y : (B, 1 + V, F, L), the mixture's magnitude first (``SeparationDataset``)."""
+    return (torch.sigmoid(mask_logits) * y[:, :1] - y[:, 1:]).abs().mean()
+
+
+def ideal_ratio_mask(stem_magnitude_m):
+    """The oracle mask of each voice: its magnitude over the sum of all voices' in each bin, (V, F, T) -> (V, F, T)
+    in [0, 1], the masks adding up to 1 (an equal share where every voice is silent). A float32 tensor."""
+    stem_magnitude_m = torch.as_tensor(stem_magnitude_m, dtype=torch.float32)
+    total_m = stem_magnitude_m.sum(dim=0, keepdim=True)
+    share_m = stem_magnitude_m / torch.where(total_m > 0, total_m, torch.ones_like(total_m))
+    return torch.where(total_m > 0, share_m, torch.full_like(share_m, 1.0 / len(stem_magnitude_m)))
+
+
+def separate_track(model, mix_v, feature_d, device="cpu", multiple_of=16):
+    """Separate a whole track: the model's masks on the mixture's magnitude, the mixture's phase, inverse STFT.
+
+    mix_v : (n_samples,) float; the model reads the log-magnitude (1, 1, F, T) padded in time to a multiple of
+    ``multiple_of`` frames (a U-Net halves it four times). Returns (V, n_samples) float32 numpy.
+    """
+    n_fft, hop = int(feature_d["n_fft"]), int(feature_d["hop_length"])
+    spec_m = spectrogram.stft(mix_v, n_fft, hop)
+    n_frame = spec_m.shape[-1]
+    X = spectrogram.log_magnitude(spec_m, float(feature_d["log_gain"]))
+    X = torch.nn.functional.pad(X, (0, -n_frame % multiple_of))[None, None]
+    model.eval()
+    with torch.no_grad():
+        mask_m = torch.sigmoid(model(X.to(device))).cpu()[0, :, :, :n_frame]
+    return apply_masks(mask_m, spec_m, n_fft, hop, len(mix_v))
+
+
+def apply_masks(mask_m, spec_m, n_fft, hop, n_samples):
+    """Waveforms (V, n_samples) from masks (V, F, T) applied to the mixture's complex spectrogram (F, T): each
+    masked magnitude takes the mixture's phase."""
+    return spectrogram.istft(torch.as_tensor(mask_m) * spec_m[None], n_fft, hop, n_samples).numpy()
+
+
+def harmonic_mask(entry, voice_l, spec_shape, sr_hz, n_fft, hop, n_harmonic=12, width_bin=1.5):
+    """A non-learned baseline that knows the score: each voice's mask holds the bins near the harmonics of its
+    notes (``n_harmonic`` of them, ``width_bin`` bins each side) where they sound; overlaps shared equally; bins
+    that no voice claims go to every voice equally. Returns (V, F, T) float32."""
+    n_bin, n_frame = spec_shape
+    claim_m = np.zeros((len(voice_l), n_bin, n_frame), dtype=np.float32)
+    bin_hz = sr_hz / n_fft
+    for note in entry["pitchmidi"]:
+        if note.get("voice") not in voice_l:
+            continue
+        f0_hz = 440.0 * 2 ** ((note["value"] - 69) / 12)
+        t0, t1 = int(round(note["time"] * sr_hz / hop)), int(round((note["time"] + note["duration"]) * sr_hz / hop))
+        for k in range(1, n_harmonic + 1):
+            centre = k * f0_hz / bin_hz
+            lo, hi = int(np.floor(centre - width_bin)), int(np.ceil(centre + width_bin)) + 1
+            if lo >= n_bin:
+                break
+            claim_m[voice_l.index(note["voice"]), max(lo, 0):min(hi, n_bin), max(t0, 0):min(t1 + 1, n_frame)] = 1
+    total_m = claim_m.sum(axis=0, keepdims=True)
+    return np.where(total_m > 0, claim_m / np.maximum(total_m, 1), 1.0 / len(voice_l)).astype(np.float32)
+
+
+def si_sdr(estimate_v, reference_v):
+    """Scale-invariant SDR in dB (Le Roux et al., 2019): the reference scaled to best fit the estimate is the
+    target, the rest the error; (n,) arrays -> float."""
+    reference_v, estimate_v = np.asarray(reference_v, np.float64), np.asarray(estimate_v, np.float64)
+    target_v = np.dot(estimate_v, reference_v) / (np.dot(reference_v, reference_v) + 1e-12) * reference_v
+    return float(10 * np.log10((np.sum(target_v**2) + 1e-12) / (np.sum((estimate_v - target_v) ** 2) + 1e-12)))
+
+
+def separation_scores(estimate_m, reference_m):
+    """Per voice: SDR (BSS Eval v4 as ``museval`` computes it, with a 512-tap distortion filter, by
+    ``fast_bss_eval``) and SI-SDR, in dB. estimate_m, reference_m: (V, n_samples). Returns a dict of (V,) arrays.
+    A silent voice (a stem of zeros) has no defined score: NaN."""
+    estimate_m, reference_m = np.asarray(estimate_m, np.float64), np.asarray(reference_m, np.float64)
+    sdr_v = np.full(len(reference_m), np.nan)
+    audible_v = np.abs(reference_m).max(axis=1) > 1e-4
+    if audible_v.any():
+        sdr_v[audible_v] = fast_bss_eval.sdr(reference_m[audible_v], estimate_m[audible_v], filter_length=512,
+                                             clamp_db=60)
+    si_sdr_v = np.array([si_sdr(estimate_v, reference_v) if audible else np.nan
+                         for estimate_v, reference_v, audible in zip(estimate_m, reference_m, audible_v, strict=True)])
+    return {"sdr": sdr_v, "si_sdr": si_sdr_v}
