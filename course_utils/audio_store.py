@@ -56,6 +56,12 @@ def pair_problem(data_path, pyjama_path):
     return None
 
 
+def stem_key(track_key, voice):
+    """Where a voice's stem is in a stems dataset's ``_audio.hdf5``: ``stems/<track key>/<voice>`` (the mixture is
+    under the track's key, as in every dataset)."""
+    return f"stems/{track_key}/{voice}"
+
+
 def open_audio_file(hdf5_audio_file):
     """Open ``hdf5_audio_file`` for reading, with an error that names the file when it cannot be read."""
     try:

@@ -24,11 +24,6 @@ from course_utils.config import ConfigError
 VOICE_L = ("Soprano", "Alto", "Tenor", "Bass")
 
 
-def stem_key(track_key, voice):
-    """Where a voice's stem is in a stems dataset's ``_audio.hdf5`` (the mixture is under the track's key)."""
-    return f"stems/{track_key}/{voice}"
-
-
 class SeparationDataset(Dataset):
     """Source separation. idx = a patch of a track; X = the mixture's log-magnitude STFT (1, F, L);
     y = magnitudes (1 + V, F, L): the mixture's first, then each voice's (``dataset.voice_l``, default the four).
@@ -79,7 +74,7 @@ class SeparationDataset(Dataset):
     def read_track(self, key):
         """The whole track: (mixture (n,), stems (V, n)), float32, at the dataset's rate."""
         mix_v = self._samples(key, 0, self.n_sample_d[key])
-        return mix_v, np.stack([self._samples(stem_key(key, voice), 0, self.n_sample_d[key])
+        return mix_v, np.stack([self._samples(audio_store.stem_key(key, voice), 0, self.n_sample_d[key])
                                 for voice in self.voice_l])
 
     def _samples(self, key, lo, hi):
@@ -93,7 +88,7 @@ class SeparationDataset(Dataset):
         key, start, end = patch["audiofile"], patch["start_frame"], patch["end_frame"]
         y = torch.stack([spectrogram.frames_of(_Int16Samples(self._dataset(source_key)), start, end, self.n_fft,
                                                self.hop).abs()
-                         for source_key in [key] + [stem_key(key, voice) for voice in self.voice_l]])
+                         for source_key in [key] + [audio_store.stem_key(key, voice) for voice in self.voice_l]])
         X = spectrogram.log_magnitude(y[:1], float(self.feature_d["log_gain"]))
         return {"X": X, "y": y, "key": key, "start_frame": start}
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils import config, separation, spectrogram
+from course_utils import audio_store, config, separation, spectrogram
 from course_utils.data import build, plan, recording
 
 TINY = plan.Preset("tiny", n_cover_tunes=2, max_versions_per_tune=2, n_single_chorales=1, n_tunes_per_dance=1,
@@ -56,7 +56,7 @@ def test_a_stems_dataset_holds_each_voice_of_each_chorale_and_they_add_up(stems_
         for entry in ds.entry_l:
             key = entry["filepath"][0]["value"]
             assert [item["value"] for item in entry["stems"]] == sorted(separation.VOICE_L)
-            assert all(build.stem_key(key, voice) in fid for voice in separation.VOICE_L)
+            assert all(audio_store.stem_key(key, voice) in fid for voice in separation.VOICE_L)
     mix_v, stem_m = ds.read_track(ds.key_l[0])
     noise_db = ds.entry_l[0]["render"][0]["value"]["noise_db"]
     assert stem_m.shape == (4, len(mix_v))
@@ -80,6 +80,12 @@ def test_a_dataset_without_stems_is_refused_with_how_to_build_one(tmp_path):
                                                   progress=False)
     with pytest.raises(ValueError, match="stems=True"):
         separation.SeparationDataset(audio_path, pyjama_path, "train", CONFIG, progress=False)
+
+
+def test_a_config_that_does_not_read_the_stft_is_refused_by_name(stems_dataset):
+    wrong = config.as_config({"dataset": {}, "feature": dict(CONFIG.feature, type="lms")})
+    with pytest.raises(config.ConfigError, match="feature.type: stft.*'lms'"):
+        separation.SeparationDataset(*stems_dataset, "train", wrong, progress=False)
 
 
 def test_the_ideal_ratio_mask_shares_each_bin_and_separates_disjoint_voices():

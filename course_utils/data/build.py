@@ -172,7 +172,7 @@ def _render_into(partial_audio, audio_path, job_l, n_workers, progress, name):
                     raise safe_files.disk_full_error(audio_path, sum(_job_bytes(job) for job in job_l[len(entry_l):]))
                 _write_audio(audio_fid, entry["filepath"][0]["value"], audio_v)
                 for voice, stem_v in (stem_d or {}).items():
-                    _write_audio(audio_fid, stem_key(entry["filepath"][0]["value"], voice), stem_v)
+                    _write_audio(audio_fid, audio_store.stem_key(entry["filepath"][0]["value"], voice), stem_v)
                 entry_l.append(entry)
             audio_fid.attrs["content_id"] = _content_id(entry_l)
     finally:
@@ -186,12 +186,6 @@ def _write_audio(audio_fid, key, audio_v):
     dataset = audio_fid.create_dataset(key, data=audio_v, compression="gzip", compression_opts=1, shuffle=True,
                                        track_times=False)
     dataset.attrs["sr_hz"] = recording.SR_HZ
-
-
-def stem_key(track_key, voice):
-    """Where a voice's stem is in a stems dataset's ``_audio.hdf5``: ``stems/<track key>/<voice>`` (the mixture
-    is under the track's key, as in every dataset)."""
-    return f"stems/{track_key}/{voice}"
 
 
 def _content_id(entry_l):
