@@ -162,3 +162,26 @@ def test_an_executed_notebook_with_an_error_or_truncated_is_refused_by_name(tmp_
     (tmp_path / "08_cut.ipynb").write_text((tmp_path / "09_title.ipynb").read_text()[:100])
     with pytest.raises(ValueError, match="08_cut.ipynb: not a readable notebook .* it may be truncated"):
         website.read_executed(tmp_path / "08_cut.ipynb")
+
+
+def test_the_notebooks_nbval_executed_are_kept_with_their_outputs_and_mode(tmp_path):
+    """CI executes each notebook once: nbval's outputs, written by save_nbval_notebooks, are what the site shows."""
+    from types import SimpleNamespace
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 01"),
+                                               nbformat.v4.new_code_cell("print(1)"),
+                                               nbformat.v4.new_code_cell("2")])
+    notebook_item = SimpleNamespace(nb=notebook, path=tmp_path / "01_data.ipynb")
+    printed = nbformat.v4.new_output("stream", name="stdout", text="1\n")
+    item_l = [SimpleNamespace(parent=notebook_item, cell_num=0, test_outputs=[printed]),
+              SimpleNamespace(parent=notebook_item, cell_num=1, test_outputs=[]),
+              SimpleNamespace(name="a unit test")]
+    (path,) = website.save_nbval_notebooks(item_l, tmp_path / "executed", fast_mode=True)
+    saved = nbformat.read(path, as_version=4)
+    nbformat.validate(saved)
+    assert saved.cells[1].outputs[0]["text"] == "1\n" and saved.cells[1].execution_count == 1
+    assert website.executed_mode(saved) == "fast"
+    assert not notebook.cells[1].outputs, "the collected notebook itself is left as it was"
+
+    item_l[1].test_outputs = None  # a cell that did not run: the notebook is not kept
+    assert website.save_nbval_notebooks(item_l, tmp_path / "other", fast_mode=True) == []

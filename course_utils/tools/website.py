@@ -4,6 +4,7 @@ glossary and the bibliography, built by Sphinx with ``myst-nb`` (``pip install -
     .venv/bin/python -m course_utils.tools.website                      # executes every notebook in fast mode
     .venv/bin/python -m course_utils.tools.website --mode default       # the default mode (about 15 min, 2 cores)
     .venv/bin/python -m course_utils.tools.website --executed data/executed  # as run by benchmarks/results.py
+    COURSE_EXECUTED_DIR=_site/executed .venv/bin/pytest; ... --executed _site/executed  # as run by the tests (CI)
 
 The site goes to ``_site/html`` (open ``_site/html/index.html``). The build stages a copy of the repository's
 layout in ``_site/source`` (``index.md``, ``notebooks/*.ipynb`` executed, ``docs/glossary.md``,
@@ -16,6 +17,7 @@ course there, ``launch.colab_cell_source``) and Binder (which builds from ``envi
 """
 
 import argparse
+import copy
 import json
 import os
 import shutil
@@ -82,6 +84,45 @@ def read_executed(path):
     return notebook
 
 
+def executed_mode(notebook):
+    """The mode an executed notebook ran in: 'fast' or 'default' (``metadata.course.executed_mode``, written by
+    ``save_nbval_notebooks``; notebooks without it come from ``benchmarks/results.py``: 'default')."""
+    return notebook.metadata.get("course", {}).get("executed_mode", "default")
+
+
+def save_nbval_notebooks(item_l, out_dir, fast_mode):
+    """Write the notebooks that nbval has just executed, with the outputs it collected, to ``out_dir``: the site
+    then shows them (``--executed out_dir``) instead of executing every notebook a second time.
+
+    ``item_l``: the test items of a pytest session (nbval's cells carry ``cell_num`` and ``test_outputs``);
+    a notebook with a cell that did not run (deselected, or the run stopped) is not written. Returns the paths.
+    """
+    import nbformat
+
+    cell_item_d = {}  # id of the notebook's item -> (the notebook's item, its cells' items)
+    for item in item_l:
+        if hasattr(item, "test_outputs") and hasattr(item, "cell_num"):
+            cell_item_d.setdefault(id(item.parent), (item.parent, []))[1].append(item)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    path_l = []
+    for notebook_item, cell_item_l in cell_item_d.values():
+        notebook = copy.deepcopy(notebook_item.nb)
+        code_cell_l = [cell for cell in notebook.cells if cell.cell_type == "code"]
+        if any(item.test_outputs is None for item in cell_item_l) or len(cell_item_l) != len(code_cell_l):
+            continue
+        for count, item in enumerate(cell_item_l, start=1):
+            code_cell_l[item.cell_num].outputs = item.test_outputs
+            code_cell_l[item.cell_num].execution_count = count
+        notebook.metadata["course"] = {"executed_mode": "fast" if fast_mode else "default"}
+        path = Path(out_dir) / Path(str(notebook_item.path)).name
+        with safe_files.file_lock(path):
+            partial = safe_files.partial_path(path)
+            nbformat.write(notebook, partial)
+            safe_files.replace_all([(partial, path)])
+        path_l.append(path)
+    return path_l
+
+
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
@@ -112,9 +153,9 @@ def stage_source(stage_dir, executed_dir=None, fast_mode=True, jobs=2, root=None
     """Fill ``stage_dir`` with the site's sources; returns dict notebook name -> seconds it took to execute (0 when
     taken from ``executed_dir``).
 
-    ``executed_dir`` holds notebooks of the same names executed in the default mode (``benchmarks/results.py``
-    writes them to ``data/executed``); without it every notebook is executed here, ``jobs`` at a time, in fast
-    mode or not.
+    ``executed_dir`` holds notebooks of the same names already executed: in the default mode by
+    ``benchmarks/results.py`` (``data/executed``), or in the fast mode by the test run (``save_nbval_notebooks``);
+    without it every notebook is executed here, ``jobs`` at a time, in fast mode or not.
     """
     import nbformat
 
@@ -143,7 +184,11 @@ def stage_source(stage_dir, executed_dir=None, fast_mode=True, jobs=2, root=None
         nbformat.write(page_notebook(notebook, path.name, repository), stage_dir / "notebooks" / path.name)
         seconds_d[path.name] = seconds
     readme_text = (root / "README.md").read_text(encoding="utf-8")
-    executed_in = "default" if executed_dir is not None or not fast_mode else "fast"
+    mode_s = {executed_mode(notebook) for notebook, _ in result_l} if executed_dir is not None else set()
+    if len(mode_s) > 1:
+        raise ValueError(f"{executed_dir} mixes notebooks executed in the fast and the default mode: execute them "
+                         "again in one mode")
+    executed_in = mode_s.pop() if mode_s else ("fast" if fast_mode else "default")
     (stage_dir / "index.md").write_text(landing_page_markdown(readme_text, path_l, executed_in, repository),
                                         encoding="utf-8")
     glossary = (root / "docs" / "glossary.md").read_text(encoding="utf-8")
