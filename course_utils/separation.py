@@ -4,9 +4,10 @@ The course data can do what recorded music cannot: every chorale of a stems data
 (``data.build.ensure_dataset(preset, folder, stems=True)``) comes with each voice's audio alone, recorded in the
 same chain as the mixture, so that the mixture is the sum of its stems plus a noise floor. A model reads the
 mixture's log-magnitude STFT (``spectrogram``) and predicts one **mask** per voice, values in [0, 1] that
-multiply the mixture's magnitude; the voice's waveform comes back with the mixture's phase
-(``separate_track``). ``ideal_ratio_mask`` is the oracle (the stems known), ``harmonic_mask`` a non-learned
-baseline that knows the score's notes. Scores: SDR (BSS Eval v4, ``fast_bss_eval``) and SI-SDR.
+multiply the mixture's magnitude and add up to 1 over the voices (``masks_of``); the voice's waveform comes back
+with the mixture's phase (``separate_track``). ``ideal_ratio_mask`` is the oracle (the stems known),
+``harmonic_mask`` a non-learned baseline that knows the score's notes. Scores: SDR (BSS Eval v4,
+``fast_bss_eval``) and SI-SDR.
 
 Taught in notebooks/08_source_separation.ipynb.
 """
@@ -106,11 +107,19 @@ class _Int16Samples:
         return self.dataset[index].astype(np.float32) / 32768.0
 
 
-def masked_l1_loss(mask_logits, y):
-    """The training loss: mean |sigmoid(mask) * mixture magnitude - voice magnitude| over voices, bins, frames.
+def masks_of(mask_logits, voice_dim=1):
+    """The masks of the model's logits: a softmax over the voices, so that, like the ideal ratio mask, the voices
+    share each bin (their masks add up to 1). (B, V, F, L) -> same shape, in [0, 1]."""
+    return torch.softmax(mask_logits, dim=voice_dim)
+
+
+def masked_mse_loss(mask_logits, y):
+    """The training loss: the mean squared difference between each voice's estimated magnitude (its mask times the
+    mixture's) and its true magnitude, over voices, bins and frames; squared, so that the loud bins, which make
+    most of a voice's energy (and of its SDR), count most.
 
     mask_logits : (B, V, F, L); y : (B, 1 + V, F, L), the mixture's magnitude first (``SeparationDataset``)."""
-    return (torch.sigmoid(mask_logits) * y[:, :1] - y[:, 1:]).abs().mean()
+    return ((masks_of(mask_logits) * y[:, :1] - y[:, 1:]) ** 2).mean()
 
 
 def ideal_ratio_mask(stem_magnitude_m):
@@ -122,20 +131,21 @@ def ideal_ratio_mask(stem_magnitude_m):
     return torch.where(total_m > 0, share_m, torch.full_like(share_m, 1.0 / len(stem_magnitude_m)))
 
 
-def separate_track(model, mix_v, feature_d, device="cpu", multiple_of=16):
+def separate_track(model, mix_v, feature_d, device="cpu"):
     """Separate a whole track: the model's masks on the mixture's magnitude, the mixture's phase, inverse STFT.
 
     mix_v : (n_samples,) float; the model reads the log-magnitude (1, 1, F, T) padded in time to a multiple of
-    ``multiple_of`` frames (a U-Net halves it four times). Returns (V, n_samples) float32 numpy.
+    the patch length it was trained on (``feature_d['patch_L_frame']``: a U-Net halves time again and again).
+    Returns (V, n_samples) float32 numpy.
     """
     n_fft, hop = int(feature_d["n_fft"]), int(feature_d["hop_length"])
     spec_m = spectrogram.stft(mix_v, n_fft, hop)
     n_frame = spec_m.shape[-1]
     X = spectrogram.log_magnitude(spec_m, float(feature_d["log_gain"]))
-    X = torch.nn.functional.pad(X, (0, -n_frame % multiple_of))[None, None]
+    X = torch.nn.functional.pad(X, (0, -n_frame % int(feature_d["patch_L_frame"])))[None, None]
     model.eval()
     with torch.no_grad():
-        mask_m = torch.sigmoid(model(X.to(device))).cpu()[0, :, :, :n_frame]
+        mask_m = masks_of(model(X.to(device))).cpu()[0, :, :, :n_frame]
     return apply_masks(mask_m, spec_m, n_fft, hop, len(mix_v))
 
 
@@ -177,9 +187,10 @@ def si_sdr(estimate_v, reference_v):
 
 def separation_scores(estimate_m, reference_m):
     """Per voice: SDR (BSS Eval v4 as ``museval`` computes it, with a 512-tap distortion filter, by
-    ``fast_bss_eval``) and SI-SDR, in dB. estimate_m, reference_m: (V, n_samples). Returns a dict of (V,) arrays.
-    A silent voice (a stem of zeros) has no defined score: NaN."""
-    estimate_m, reference_m = np.asarray(estimate_m, np.float64), np.asarray(reference_m, np.float64)
+    ``fast_bss_eval``, in float32: 1.7 times faster than float64, within 0.001 dB) and SI-SDR, in dB.
+    estimate_m, reference_m: (V, n_samples). Returns a dict of (V,) arrays. A silent voice (a stem of zeros) has
+    no defined score: NaN."""
+    estimate_m, reference_m = np.asarray(estimate_m, np.float32), np.asarray(reference_m, np.float32)
     sdr_v = np.full(len(reference_m), np.nan)
     audible_v = np.abs(reference_m).max(axis=1) > 1e-4
     if audible_v.any():

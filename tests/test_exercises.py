@@ -186,6 +186,11 @@ def _status_and_message(exercise_id, answer):
     ("07.1", lambda d_ap_v, d_an_v, margin: (d_ap_v - d_an_v + margin).mean(), ["must count 0"]),
     ("07.2", lambda d_ap, d_an_v: int(np.argmin(d_an_v)), ["the hardest negative"]),
     ("07.3", lambda d, w: 1.0, ["expected"]),
+    pytest.param("08.1", lambda m: m / m.sum(axis=0, keepdims=True), ["NaN or inf"],  # 0 / 0 warns, as it should
+                 marks=pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")),
+    ("08.2", lambda e, r: 10 * np.log10(np.sum(r**2) / np.sum((e - r) ** 2)), ["scale the reference"]),
+    ("08.3", lambda z, y: ((torch.sigmoid(z) * y[:, :1] - y[:, 1:]) ** 2).mean(), ["a softmax over the voice axis"]),
+    ("08.3", lambda z, y: ((torch.softmax(z, 1) * y[:, :1] - y[:, 1:]).abs()).mean(), ["square it"]),
 ])
 def test_a_wrong_answer_gets_specific_feedback(exercise_id, answer, expected_l):
     status, message = _status_and_message(exercise_id, answer)

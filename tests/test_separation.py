@@ -123,3 +123,14 @@ def test_a_whole_track_goes_through_a_fully_convolutional_model():
     audio_v = np.random.default_rng(0).standard_normal(22050).astype(np.float32) * 0.1
     estimate_m = separation.separate_track(model, audio_v, CONFIG.feature)
     assert estimate_m.shape == (4, 22050) and estimate_m.dtype == np.float32
+
+
+def test_the_masks_share_each_bin_and_the_loss_is_zero_for_the_ideal_masks():
+    generator = torch.Generator().manual_seed(0)
+    stem_magnitude_m = torch.rand(2, 4, 8, 6, generator=generator)  # (B, V, F, L)
+    masks = separation.masks_of(torch.randn(2, 4, 8, 6, generator=generator))
+    assert torch.allclose(masks.sum(dim=1), torch.ones(2, 8, 6)) and masks.min() >= 0
+    y = torch.cat([stem_magnitude_m.sum(dim=1, keepdim=True), stem_magnitude_m], dim=1)  # phases aligned: |sum| = sum
+    ideal_logits = torch.log(torch.stack([separation.ideal_ratio_mask(m) for m in stem_magnitude_m]))
+    assert float(separation.masked_mse_loss(ideal_logits, y)) < 1e-10
+    assert float(separation.masked_mse_loss(torch.zeros_like(ideal_logits), y)) > 1e-3
