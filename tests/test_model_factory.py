@@ -157,7 +157,8 @@ CONFIG_OUTPUT_D = {"tag_genre_lms.yaml": [3, 4], "tag_instrument_waveform.yaml":
                    "tag_instrument_lms.yaml": [3, 9],
                    "pitch_bittner_hcqt.yaml": [3, 1, 72, 64], "pitch_bittner_cqt.yaml": [3, 1, 72, 64],
                    "pitch_unet_hcqt.yaml": [3, 1, 216, 64],
-                   "cover_melody_hcqt.yaml": [3, 1, 72, 64], "cover_embedding_melody.yaml": [3, 128]}
+                   "cover_melody_hcqt.yaml": [3, 1, 72, 64], "cover_embedding_melody.yaml": [3, 128],
+                   "separation_unet_stft.yaml": [3, 4, 512, 128]}
 
 
 @pytest.mark.parametrize("config_name", sorted(p.name for p in (ROOT / "configs").glob("*.yaml")))
