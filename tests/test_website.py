@@ -185,3 +185,16 @@ def test_the_notebooks_nbval_executed_are_kept_with_their_outputs_and_mode(tmp_p
 
     item_l[1].test_outputs = None  # a cell that did not run: the notebook is not kept
     assert website.save_nbval_notebooks(item_l, tmp_path / "other", fast_mode=True) == []
+
+
+def test_staging_from_notebooks_executed_in_two_modes_is_refused(tmp_path):
+    """The landing page says which mode the notebooks ran in: a folder that mixes both cannot say it."""
+    executed_dir = tmp_path / "executed"
+    executed_dir.mkdir()
+    for index, path in enumerate(website.notebook_paths()):
+        notebook = nbformat.read(path, as_version=4)
+        if index == 0:
+            notebook.metadata["course"] = {"executed_mode": "fast"}
+        nbformat.write(notebook, executed_dir / path.name)
+    with pytest.raises(ValueError, match="mixes notebooks executed in the fast and the default mode"):
+        website.stage_source(tmp_path / "source", executed_dir=executed_dir)
