@@ -18,7 +18,7 @@ import time
 import numpy as np
 import torch
 
-from course_utils import model_factory, runtime, separation, spectrogram
+from course_utils import model_factory, runtime, separation
 from course_utils.config import load_config
 from course_utils.data import build
 
@@ -30,18 +30,10 @@ ACTIVATION_D = {"sigmoid": torch.sigmoid, "softmax": separation.masks_of}
 
 def valid_improvement_db(model, activation, valid_ds, feature_d, n_track=8):
     """Median over tracks of the mean over voices of the SI-SDR improvement over the mixture, dB."""
-    n_fft, hop, patch_frames = int(feature_d["n_fft"]), int(feature_d["hop_length"]), int(feature_d["patch_L_frame"])
-    model.eval()
     improvement_l = []
     for key in valid_ds.key_l[:n_track]:
         mix_v, stem_m = valid_ds.read_track(key)
-        spec_m = spectrogram.stft(mix_v, n_fft, hop)
-        n_frame = spec_m.shape[-1]
-        X = torch.nn.functional.pad(spectrogram.log_magnitude(spec_m, float(feature_d["log_gain"])),
-                                    (0, -n_frame % patch_frames))[None, None]
-        with torch.no_grad():
-            mask_m = activation(model(X))[0, :, :, :n_frame]
-        estimate_m = separation.apply_masks(mask_m, spec_m, n_fft, hop, len(mix_v))
+        estimate_m = separation.separate_track(model, mix_v, feature_d, mask_fn=activation)
         improvement_l.append(np.mean([separation.si_sdr(estimate_v, stem_v) - separation.si_sdr(mix_v, stem_v)
                                       for estimate_v, stem_v in zip(estimate_m, stem_m, strict=True)
                                       if np.abs(stem_v).max() > 1e-4]))

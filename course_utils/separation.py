@@ -131,12 +131,12 @@ def ideal_ratio_mask(stem_magnitude_m):
     return torch.where(total_m > 0, share_m, torch.full_like(share_m, 1.0 / len(stem_magnitude_m)))
 
 
-def separate_track(model, mix_v, feature_d, device="cpu"):
+def separate_track(model, mix_v, feature_d, device="cpu", mask_fn=None):
     """Separate a whole track: the model's masks on the mixture's magnitude, the mixture's phase, inverse STFT.
 
     mix_v : (n_samples,) float; the model reads the log-magnitude (1, 1, F, T) padded in time to a multiple of
     the patch length it was trained on (``feature_d['patch_L_frame']``: a U-Net halves time again and again).
-    Returns (V, n_samples) float32 numpy.
+    ``mask_fn``: logits -> masks (default ``masks_of``). Returns (V, n_samples) float32 numpy.
     """
     n_fft, hop = int(feature_d["n_fft"]), int(feature_d["hop_length"])
     spec_m = spectrogram.stft(mix_v, n_fft, hop)
@@ -145,7 +145,7 @@ def separate_track(model, mix_v, feature_d, device="cpu"):
     X = torch.nn.functional.pad(X, (0, -n_frame % int(feature_d["patch_L_frame"])))[None, None]
     model.eval()
     with torch.no_grad():
-        mask_m = masks_of(model(X.to(device))).cpu()[0, :, :, :n_frame]
+        mask_m = (mask_fn or masks_of)(model(X.to(device))).cpu()[0, :, :, :n_frame]
     return apply_masks(mask_m, spec_m, n_fft, hop, len(mix_v))
 
 
