@@ -267,7 +267,8 @@ FEATURE_TYPE_D = {
                             param.require("n_octaves")),
                         n_channels=lambda param: len(param.require("h_l")), context_frames=_hcqt_context),
     "stft": FeatureType(compute=spectrogram.f_get_stft, hop_n=lambda param: int(param.require("hop_length")),
-                        n_bins=lambda param: int(param.require("n_fft")) // 2, n_channels=lambda param: 1,
+                        n_bins=lambda param: int(param.require("n_fft")) // 2,
+                        n_channels=lambda param: 1 + len(param.get("condition_voice_l", None) or []),
                         context_frames=lambda param, sr_hz: int(param.require("n_fft")) // int(
                             param.require("hop_length")) + 1),
     "precomputed": FeatureType(compute=None, hop_n=None, n_bins=lambda param: int(param.require("n_bins")),
@@ -378,6 +379,8 @@ def feature_input_dim(param_feature, batch_size):
 
     waveform: [B, 1, patch_L_frame]; lms: [B, 1, nb_band, patch_L_frame];
     hcqt: [B, len(h_l), 12 * bins_per_semitone * n_octaves, patch_L_frame];
+    stft: [B, 1 + len(condition_voice_l), n_fft // 2, patch_L_frame] (a conditioned separation model is also
+    told which voice to separate: one plane per voice, ``separation.SeparationDataset``);
     precomputed: [B, n_channels (default 1), n_bins, patch_L_frame] (features read from a file).
     """
     param_feature, feature_type = feature_type_of(param_feature)

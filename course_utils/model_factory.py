@@ -42,7 +42,7 @@ COURSE_LAYER_D = {name: getattr(layers, name) for name in (
 ACTIVATION_D = {name: getattr(nn, name) for name in (
     "ReLU", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU", "Tanh", "Sigmoid", "Softplus", "Softmax",
     "LogSoftmax", "Identity")}
-SPECIAL_TYPES = ("Activation", "StoreAs", "CatWith")
+SPECIAL_TYPES = ("Activation", "StoreAs", "CatWith", "FiLM")
 
 
 def layer_types():
@@ -84,6 +84,31 @@ class CatWith(_KeyLayer):
     """Concatenate the tensor stored under ``key`` to the current one on the channel axis (dim 1)."""
 
 
+class FiLM(_KeyLayer):
+    """Feature-wise linear modulation (Perez et al., 2018; the C-U-Net's control, Meseguer-Brocal and Peeters,
+    2019): each channel of the current tensor is scaled and shifted by values learned from a condition,
+    ``X * (1 + gamma) + beta``. The condition is read from the tensor stored under ``key``: its last
+    ``condition_channels`` channels averaged over the other axes, (B, condition_channels) (e.g. the voice planes
+    of ``separation.with_voice_planes``: a one-hot voice id). gamma and beta start at zero: the layer starts as
+    the identity. YAML: ``[FiLM, {key: IN, condition_channels: 4}]``."""
+
+    def __init__(self, key, condition_channels, num_channels):
+        super().__init__(key)
+        self.condition_channels = condition_channels
+        self.gamma_beta = nn.Linear(condition_channels, 2 * num_channels)
+        nn.init.zeros_(self.gamma_beta.weight)
+        nn.init.zeros_(self.gamma_beta.bias)
+
+    def modulate(self, X, stored):
+        """X (B, C, ...) modulated by the condition read from ``stored`` (B, C', ...) -> (B, C, ...)."""
+        condition = stored[:, -self.condition_channels:].flatten(2).mean(dim=2)
+        gamma, beta = self.gamma_beta(condition).view(X.shape[0], 2, X.shape[1], *[1] * (X.dim() - 2)).unbind(1)
+        return X * (1 + gamma) + beta
+
+    def extra_repr(self):
+        return f"key={self.key!r}, condition_channels={self.condition_channels}"
+
+
 # --- building one layer ---------------------------------------------------------------------------
 
 
@@ -105,7 +130,8 @@ def _parse_layer_spec(spec, path):
 # Parameters that are sizes, axes or counts: whole numbers (or lists of them), never strings or floats.
 INTEGER_PARAM_L = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
                    "num_features", "in_features", "out_features", "input_size", "hidden_size", "num_layers",
-                   "dim", "start_dim", "end_dim", "shape", "output_size", "normalized_shape", "num_channels")
+                   "dim", "start_dim", "end_dim", "shape", "output_size", "normalized_shape", "num_channels",
+                   "condition_channels")
 _WORD_VALUE_D = {"padding": ("same", "valid")}  # the words torch accepts for these parameters
 
 
@@ -166,6 +192,8 @@ def build_layer(spec, X, path="layer"):
         if not isinstance(key, str) or not key:
             raise ConfigError(f"{path}: {layer_type} takes a key name, e.g. [{layer_type}, E64]; got {params!r}")
         return (StoreAs if layer_type == "StoreAs" else CatWith)(key), f"{layer_type}({key})"
+    if layer_type == "FiLM":
+        return _build_film(params, X, path), f"FiLM({params.get('key') if isinstance(params, dict) else ''})"
     if not isinstance(params, dict):
         raise ConfigError(f"{path}: the parameters of {layer_type} must be a mapping such as "
                           f"{{name: value}}, got {params!r}")
@@ -187,6 +215,20 @@ def build_layer(spec, X, path="layer"):
         raise ConfigError(f"{path}: cannot build {layer_type} with {params}: {error}") from None
 
 
+def _build_film(params, X, path):
+    """A ``FiLM`` layer for the incoming tensor X (its channel count is read from X)."""
+    if not isinstance(params, dict) or set(params) != {"key", "condition_channels"}:
+        raise ConfigError(f"{path}: FiLM is written [FiLM, {{key: IN, condition_channels: 4}}] (the stored tensor "
+                          f"whose last condition_channels channels are the condition), got {params!r}")
+    if not isinstance(params["key"], str) or not params["key"]:
+        raise ConfigError(f"{path}: FiLM takes a key name (a tensor stored by [StoreAs, key]), got {params['key']!r}")
+    _check_integer_params(params, "FiLM", path)
+    if params["condition_channels"] < 1 or X.dim() < 2:
+        raise ConfigError(f"{path}: FiLM needs condition_channels >= 1 and a tensor with a channel axis; got "
+                          f"condition_channels {params['condition_channels']}, input shape {list(X.shape)}")
+    return FiLM(params["key"], params["condition_channels"], X.shape[1])
+
+
 # --- the model ------------------------------------------------------------------------------------
 
 
@@ -205,6 +247,16 @@ def _apply_layer(module, X, store_d, path):
                               f"shape {list(stored.shape)}, current shape {list(X.shape)}; all sizes but "
                               "axis 1 must be equal")
         return torch.cat([X, stored], dim=1)
+    if isinstance(module, FiLM):
+        if module.key not in store_d:
+            raise ConfigError(f"{path}: FiLM reads its condition from '{module.key}' but nothing was stored under that "
+                              f"key before; add [StoreAs, {module.key}] earlier (stored keys: "
+                              f"{sorted(store_d) or 'none'})")
+        stored = store_d[module.key]
+        if stored.shape[0] != X.shape[0] or stored.dim() < 2 or stored.shape[1] < module.condition_channels:
+            raise ConfigError(f"{path}: FiLM cannot read {module.condition_channels} condition channels from "
+                              f"'{module.key}' of shape {list(stored.shape)} for a tensor of shape {list(X.shape)}")
+        return module.modulate(X, stored)
     return module(X)
 
 

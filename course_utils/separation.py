@@ -7,7 +7,9 @@ mixture's log-magnitude STFT (``spectrogram``) and predicts one **mask** per voi
 multiply the mixture's magnitude and add up to 1 over the voices (``masks_of``); the voice's waveform comes back
 with the mixture's phase (``separate_track``). ``ideal_ratio_mask`` is the oracle (the stems known),
 ``harmonic_mask`` a non-learned baseline that knows the score's notes. Scores: SDR (BSS Eval v4,
-``fast_bss_eval``) and SI-SDR.
+``fast_bss_eval``) and SI-SDR. A **conditioned** model (``feature.condition_voice_l``, after the C-U-Net of
+Meseguer-Brocal and Peeters, 2019) has one output and is told which voice to separate: one more input plane per
+voice, all ones for the voice asked for (``with_voice_planes``).
 
 Taught in notebooks/08_source_separation.ipynb.
 """
@@ -29,6 +31,11 @@ class SeparationDataset(Dataset):
     """Source separation. idx = a patch of a track; X = the mixture's log-magnitude STFT (1, F, L);
     y = magnitudes (1 + V, F, L): the mixture's first, then each voice's (``dataset.voice_l``, default the four).
 
+    Conditioned (``feature.condition_voice_l``: the voices a model can be asked for): idx = a (patch, voice)
+    pair, V items per patch (idx // V the patch, idx % V the voice); X = (1 + V, F, L), the log-magnitude then
+    one plane per voice, ones for the voice asked for (``with_voice_planes``); y = (2, F, L), the mixture's
+    magnitude and that voice's; the item also names the voice.
+
     The magnitudes of a patch are computed from the samples it covers (``spectrogram.frames_of``), read from the
     file when the item is asked for: nothing but the file's handle is held in memory (the stems are five times
     the audio of a mixture). ``config``: ``feature.type`` 'stft', ``dataset.voice_l`` optional.
@@ -41,6 +48,11 @@ class SeparationDataset(Dataset):
             raise ConfigError(f"a SeparationDataset reads the STFT (feature.type: stft), got "
                               f"'{self.feature_d['type']}'")
         self.voice_l = list(config["dataset"].get("voice_l", VOICE_L))
+        self.condition_voice_l = list(self.feature_d.get("condition_voice_l", None) or [])
+        if self.condition_voice_l and self.condition_voice_l != self.voice_l:
+            raise ConfigError(f"feature.condition_voice_l {self.condition_voice_l} and dataset.voice_l {self.voice_l} "
+                              "differ: a conditioned model is asked for the dataset's voices, in the same order; "
+                              "give the same list to both (or leave dataset.voice_l out)")
         self.hdf5_audio_file, self.pyjama_annot_file = str(hdf5_audio_file), str(pyjama_annot_file)
         entry_l = annotation.f_get_split_entry_l(annotation.load_pyjama(pyjama_annot_file)["collection"]["entry"],
                                                  split, pyjama_annot_file=self.pyjama_annot_file)
@@ -82,15 +94,22 @@ class SeparationDataset(Dataset):
         return _Int16Samples(self._dataset(key))[lo:hi]
 
     def __len__(self):
-        return len(self.patch_l)
+        return len(self.patch_l) * (len(self.condition_voice_l) or 1)
 
-    def __getitem__(self, idx_patch):
-        patch = self.patch_l[idx_patch]
+    def __getitem__(self, idx):
+        if not 0 <= idx < len(self):
+            raise IndexError(f"SeparationDataset({self.split}) has {len(self)} items, asked for {idx}")
+        n_condition = len(self.condition_voice_l)
+        patch = self.patch_l[idx // n_condition if n_condition else idx]
+        voice_l = [self.voice_l[idx % n_condition]] if n_condition else self.voice_l
         key, start, end = patch["audiofile"], patch["start_frame"], patch["end_frame"]
         y = torch.stack([spectrogram.frames_of(_Int16Samples(self._dataset(source_key)), start, end, self.n_fft,
                                                self.hop).abs()
-                         for source_key in [key] + [audio_store.stem_key(key, voice) for voice in self.voice_l]])
+                         for source_key in [key] + [audio_store.stem_key(key, voice) for voice in voice_l]])
         X = spectrogram.log_magnitude(y[:1], float(self.feature_d["log_gain"]))
+        if n_condition:
+            X = with_voice_planes(X[None], idx % n_condition, n_condition)[0]
+            return {"X": X, "y": y, "key": key, "start_frame": start, "voice": voice_l[0]}
         return {"X": X, "y": y, "key": key, "start_frame": start}
 
 
@@ -107,9 +126,21 @@ class _Int16Samples:
         return self.dataset[index].astype(np.float32) / 32768.0
 
 
+def with_voice_planes(X, voice_index, n_voice):
+    """Tell a conditioned model which voice to separate: X (B, C, F, L) -> (B, C + n_voice, F, L), one more plane
+    per voice, all ones for ``voice_index`` and zeros for the others (the voice id as a one-hot vector, spread
+    over the spectrogram so that a convolution reads it everywhere)."""
+    planes = torch.zeros(X.shape[0], n_voice, *X.shape[2:], dtype=X.dtype, device=X.device)
+    planes[:, voice_index] = 1
+    return torch.cat([X, planes], dim=1)
+
+
 def masks_of(mask_logits, voice_dim=1):
     """The masks of the model's logits: a softmax over the voices, so that, like the ideal ratio mask, the voices
-    share each bin (their masks add up to 1). (B, V, F, L) -> same shape, in [0, 1]."""
+    share each bin (their masks add up to 1). (B, V, F, L) -> same shape, in [0, 1]. A single mask (V = 1: a
+    conditioned model, asked for one voice) has nothing to share a bin with: a sigmoid."""
+    if mask_logits.shape[voice_dim] == 1:
+        return torch.sigmoid(mask_logits)
     return torch.softmax(mask_logits, dim=voice_dim)
 
 
@@ -118,7 +149,8 @@ def masked_mse_loss(mask_logits, y):
     mixture's) and its true magnitude, over voices, bins and frames; squared, so that the loud bins, which make
     most of a voice's energy (and of its SDR), count most.
 
-    mask_logits : (B, V, F, L); y : (B, 1 + V, F, L), the mixture's magnitude first (``SeparationDataset``)."""
+    mask_logits : (B, V, F, L); y : (B, 1 + V, F, L), the mixture's magnitude first (``SeparationDataset``);
+    V = 1 for a conditioned model."""
     return ((masks_of(mask_logits) * y[:, :1] - y[:, 1:]) ** 2).mean()
 
 
@@ -136,17 +168,23 @@ def separate_track(model, mix_v, feature_d, device="cpu", mask_fn=None):
 
     mix_v : (n_samples,) float; the model reads the log-magnitude (1, 1, F, T) padded in time to a multiple of
     the patch length it was trained on (``feature_d['patch_L_frame']``: a U-Net halves time again and again).
+    A conditioned model (``feature_d['condition_voice_l']``) is asked for each voice in turn (one pass per voice).
     ``mask_fn``: logits -> masks (default ``masks_of``). Returns (V, n_samples) float32 numpy.
     """
     n_fft, hop = int(feature_d["n_fft"]), int(feature_d["hop_length"])
     spec_m = spectrogram.stft(mix_v, n_fft, hop)
     n_frame = spec_m.shape[-1]
     X = spectrogram.log_magnitude(spec_m, float(feature_d["log_gain"]))
-    X = torch.nn.functional.pad(X, (0, -n_frame % int(feature_d["patch_L_frame"])))[None, None]
+    X = torch.nn.functional.pad(X, (0, -n_frame % int(feature_d["patch_L_frame"])))[None, None].to(device)
+    n_condition = len(feature_d.get("condition_voice_l", None) or [])
     model.eval()
     with torch.no_grad():
-        mask_m = (mask_fn or masks_of)(model(X.to(device))).cpu()[0, :, :, :n_frame]
-    return apply_masks(mask_m, spec_m, n_fft, hop, len(mix_v))
+        if n_condition:
+            mask_m = torch.cat([(mask_fn or masks_of)(model(with_voice_planes(X, voice_index, n_condition))).cpu()[0]
+                                for voice_index in range(n_condition)])
+        else:
+            mask_m = (mask_fn or masks_of)(model(X)).cpu()[0]
+    return apply_masks(mask_m[:, :, :n_frame], spec_m, n_fft, hop, len(mix_v))
 
 
 def apply_masks(mask_m, spec_m, n_fft, hop, n_samples):

@@ -51,6 +51,9 @@ LAYER_CASE_L = [
     ("StoreAs-CatWith", [4, 3, 10, 20], [["StoreAs", "A"], ["Conv2d", {"in_channels": -1, "out_channels": 5,
                                                                        "kernel_size": 1}], ["CatWith", "A"]],
      [4, 8, 10, 20]),
+    ("StoreAs-FiLM", [4, 5, 10, 20], [["StoreAs", "IN"], ["Conv2d", {"in_channels": -1, "out_channels": 6,
+                                                                     "kernel_size": 1}],
+                                      ["FiLM", {"key": "IN", "condition_channels": 2}]], [4, 6, 10, 20]),
     ("DoubleChannel", [4, 3, 10, 20], [["DoubleChannel", "empty"]], [4, 3, 10, 20]),
     ("SincNet", [4, 1, 4000], [["SincNet", {"in_channels": 1, "out_channels": 16, "kernel_size": 101,
                                             "stride": 10, "sr_hz": 16000}]], [4, 16, 390]),
@@ -80,7 +83,7 @@ def test_layer_output_shape(input_dim, layer_l, expected):
 
 def test_every_registered_type_is_tested():
     tested = {case[0].split("-")[0] for case in LAYER_CASE_L}
-    tested |= {"StoreAs", "CatWith"}
+    tested |= {"StoreAs", "CatWith", "FiLM"}
     brief_vocabulary = {"BatchNorm1d", "BatchNorm1dT", "BatchNorm2d", "LayerNorm", "Conv1d", "Conv2d",
                         "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "Linear", "Dropout", "Activation", "Flatten",
                         "Squeeze", "UnSqueeze", "Permute", "Mean", "Max", "AutoPoolWeightSplit", "SoftmaxWeight",
@@ -158,7 +161,7 @@ CONFIG_OUTPUT_D = {"tag_genre_lms.yaml": [3, 4], "tag_instrument_waveform.yaml":
                    "pitch_bittner_hcqt.yaml": [3, 1, 72, 64], "pitch_bittner_cqt.yaml": [3, 1, 72, 64],
                    "pitch_unet_hcqt.yaml": [3, 1, 216, 64],
                    "cover_melody_hcqt.yaml": [3, 1, 72, 64], "cover_embedding_melody.yaml": [3, 128],
-                   "separation_unet_stft.yaml": [3, 4, 512, 128]}
+                   "separation_unet_stft.yaml": [3, 4, 512, 128], "separation_cunet_stft.yaml": [3, 1, 512, 128]}
 
 
 @pytest.mark.parametrize("config_name", sorted(p.name for p in (ROOT / "configs").glob("*.yaml")))
@@ -308,3 +311,31 @@ def test_a_forward_pass_of_another_shape_names_the_model_and_the_axes():
                        [4, 3, 10])
     with pytest.raises(RuntimeError, match=r"layer_l\[1\] \(Linear\), input of shape \[1, 33\]"):
         flat(torch.zeros(1, 3, 11))
+
+
+def test_film_starts_as_the_identity_and_then_scales_and_shifts_each_channel_by_its_condition():
+    model = mf.NetModel(one_sequential_model([["StoreAs", "IN"], ["FiLM", {"key": "IN", "condition_channels": 2}]]),
+                        [2, 3, 4, 5])
+    film = model.block_l[0][0][1]
+    X = torch.zeros(2, 3, 4, 5)
+    X[:, 0] = 1.0
+    X[0, 1], X[1, 2] = 1.0, 1.0  # condition (last 2 channels, averaged): item 0 -> [1, 0], item 1 -> [0, 1]
+    assert torch.equal(model(X), X), "gamma = beta = 0 at the start"
+    with torch.no_grad():
+        film.gamma_beta.weight.zero_()
+        film.gamma_beta.weight[0, 0] = 2.0  # gamma of channel 0 from the first condition value
+        film.gamma_beta.weight[3, 1] = 0.5  # beta of channel 0 from the second
+    hat_y = model(X)
+    assert torch.allclose(hat_y[0, 0], torch.full((4, 5), 3.0)) and torch.allclose(hat_y[1, 0], torch.full((4, 5), 1.5))
+    assert torch.equal(hat_y[:, 1:], X[:, 1:])
+
+
+@pytest.mark.parametrize("layer_l, message", [
+    ([["FiLM", {"key": "IN", "condition_channels": 2}]], r"FiLM reads its condition from 'IN'.*\[StoreAs, IN\]"),
+    ([["StoreAs", "IN"], ["FiLM", {"key": "IN"}]], r"FiLM is written \[FiLM, \{key: IN, condition_channels: 4\}\]"),
+    ([["StoreAs", "IN"], ["FiLM", {"key": "IN", "condition_channels": "4"}]], "must be a whole number"),
+    ([["StoreAs", "IN"], ["FiLM", {"key": "IN", "condition_channels": 9}]], "cannot read 9 condition channels"),
+])
+def test_a_film_layer_written_wrong_is_refused_with_how_to_write_it(layer_l, message):
+    with pytest.raises(mf.ConfigError, match=message):
+        mf.NetModel(one_sequential_model(layer_l), [2, 3, 4, 5])

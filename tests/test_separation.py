@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils import audio_store, config, separation, spectrogram
+from course_utils import audio_store, config, feature, separation, spectrogram
 from course_utils.data import build, plan, recording
 
 TINY = plan.Preset("tiny", n_cover_tunes=2, max_versions_per_tune=2, n_single_chorales=1, n_tunes_per_dance=1,
@@ -134,3 +134,44 @@ def test_the_masks_share_each_bin_and_the_loss_is_zero_for_the_ideal_masks():
     ideal_logits = torch.log(torch.stack([separation.ideal_ratio_mask(m) for m in stem_magnitude_m]))
     assert float(separation.masked_mse_loss(ideal_logits, y)) < 1e-10
     assert float(separation.masked_mse_loss(torch.zeros_like(ideal_logits), y)) > 1e-3
+
+
+CONDITIONED = config.as_config({"dataset": {},
+                                "feature": dict(CONFIG.feature, condition_voice_l=list(separation.VOICE_L))})
+
+
+def test_a_conditioned_item_is_a_patch_and_a_voice_told_by_its_planes(stems_dataset):
+    plain = separation.SeparationDataset(*stems_dataset, "train", CONFIG, progress=False)
+    ds = separation.SeparationDataset(*stems_dataset, "train", CONDITIONED, progress=False)
+    assert len(ds) == 4 * len(plain)
+    assert feature.feature_input_dim(CONDITIONED.feature, 2) == [2, 5, 256, 32]
+    item, whole = ds[4 * 3 + 2], plain[3]  # patch 3, the tenor
+    assert item["voice"] == "Tenor" and item["X"].shape == (5, 256, 32) and item["y"].shape == (2, 256, 32)
+    assert torch.equal(item["X"][0], whole["X"][0])
+    assert torch.equal(item["X"][1:].sum(dim=(1, 2)), torch.tensor([0.0, 0.0, 256 * 32, 0.0]))
+    assert torch.allclose(item["y"], whole["y"][[0, 3]])
+    with pytest.raises(IndexError, match=f"has {len(ds)} items"):
+        ds[len(ds)]
+
+
+def test_a_conditioned_dataset_asked_for_other_voices_than_its_own_is_refused(stems_dataset):
+    wrong = config.as_config({"dataset": {"voice_l": ["Soprano", "Bass"]}, "feature": CONDITIONED.feature})
+    with pytest.raises(config.ConfigError, match="condition_voice_l.*differ"):
+        separation.SeparationDataset(*stems_dataset, "train", wrong, progress=False)
+
+
+def test_a_single_mask_is_a_sigmoid_and_a_conditioned_model_is_asked_for_each_voice():
+    logits = torch.randn(2, 1, 8, 6)
+    assert torch.equal(separation.masks_of(logits), torch.sigmoid(logits))
+    asked_l = []
+
+    class SopranoOnly(torch.nn.Module):  # the mask of the voice asked for: 1 for the soprano, 0 for the others
+        def forward(self, X):
+            asked_l.append(int(X[0, 1:, 0, 0].argmax()))
+            return torch.where(X[:, 1:2] > 0, 30.0, -30.0)
+
+    model = SopranoOnly()
+    audio_v = (0.1 * np.sin(2 * np.pi * 440 * np.arange(22050) / 22050)).astype(np.float32)  # nothing at Nyquist
+    estimate_m = separation.separate_track(model, audio_v, CONDITIONED.feature)
+    assert asked_l == [0, 1, 2, 3] and estimate_m.shape == (4, 22050)
+    assert np.abs(estimate_m[0] - audio_v).max() < 1e-3 and np.abs(estimate_m[1:]).max() < 1e-3

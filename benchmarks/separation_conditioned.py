@@ -1,0 +1,100 @@
+"""Notebook 08's two separation models, measured the same way: the U-Net with one mask per voice
+(configs/separation_unet_stft.yaml) and the conditioned U-Net that is asked for one voice at a time
+(configs/separation_cunet_stft.yaml, after Meseguer-Brocal and Peeters' C-U-Net).
+
+    .venv/bin/python benchmarks/separation_conditioned.py                      # both, seed 0, the full preset
+    .venv/bin/python benchmarks/separation_conditioned.py --configs separation_cunet_stft.yaml --seeds 0 1 2
+
+Each model trains as notebook 08 trains it (``train.fit`` with the config's settings, early stopping on the
+validation loss; the same number of training steps for both: the conditioned dataset has 4 items per patch and
+its config 2 epochs where the U-Net's has 8), then separates the whole test tracks as built (A) and played by the
+held-out library (B, ``merlin``). Score: the SI-SDR improvement over the mixture, as notebook 08 reports it (the
+median over tracks of each voice's SI-SDR, the mean over the voices, minus the mixture's), mean ± sd over seeds.
+``--fast`` trains as the fast mode does, on the ``small`` preset, for a quick check of the script.
+"""
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from course_utils import feature, model_factory, runtime, separation, train
+from course_utils.config import load_config
+from course_utils.data import build
+
+
+def mean_si_sdr_improvement(model, ds, feature_d, device):
+    """(per voice (V,), mean over voices): the median over the tracks of ``ds`` of SI-SDR(estimate) -
+    SI-SDR(mixture), in dB (the improvement of the voices' medians, as notebook 08 computes it)."""
+    estimate_l, mixture_l = [], []
+    for key in ds.key_l:
+        mix_v, stem_m = ds.read_track(key)
+        estimate_m = separation.separate_track(model, mix_v, feature_d, device)
+        audible_v = np.abs(stem_m).max(axis=1) > 1e-4  # a silent voice has no score (as separation_scores)
+        estimate_l.append([separation.si_sdr(estimate_v, stem_v) if audible else np.nan
+                           for estimate_v, stem_v, audible in zip(estimate_m, stem_m, audible_v, strict=True)])
+        mixture_l.append([separation.si_sdr(mix_v, stem_v) if audible else np.nan
+                          for stem_v, audible in zip(stem_m, audible_v, strict=True)])
+    improvement_v = np.nanmedian(estimate_l, axis=0) - np.nanmedian(mixture_l, axis=0)
+    return improvement_v, float(np.mean(improvement_v))
+
+
+def train_and_score(config_name, seed, preset, fast_mode, device):
+    """Train one model from seed ``seed``; returns {'A': dB, 'B': dB, 'minutes': training and scoring time}."""
+    start = time.perf_counter()
+    config = load_config(runtime.project_dir() / "configs" / config_name)
+    generator = runtime.seed_everything(seed)
+    data_dir = runtime.project_dir() / "data"
+    audio_file, pyjama_file = build.ensure_dataset(preset, data_dir, stems=True)
+    dataset_d = {split: separation.SeparationDataset(audio_file, pyjama_file, split, config, progress=False)
+                 for split in ("train", "valid", "test")}
+    model = model_factory.NetModel(config, feature.feature_input_dim(config.feature, config.train.batch_size))
+    model = model.to(device)
+    loader_d = train.make_loaders(dataset_d, config, generator=generator, fast_mode=fast_mode)
+    history = train.fit(model, loader_d["train"], loader_d["valid"], separation.masked_mse_loss, config,
+                        device=device, fast_mode=fast_mode)
+    heldout_audio_file, heldout_pyjama_file = build.ensure_dataset(preset, data_dir, split="test", renderer="merlin",
+                                                                   stems=True)
+    heldout_ds = separation.SeparationDataset(heldout_audio_file, heldout_pyjama_file, "test", config, progress=False)
+    result_d = {"steps": sum(len(loader_d["train"]) for _ in history["train_loss"]),
+                "best_epoch": history["best_epoch"]}
+    for where, ds in (("A", dataset_d["test"]), ("B", heldout_ds)):
+        result_d[where + "_voice"], result_d[where] = mean_si_sdr_improvement(model, ds, config.feature, device)
+    result_d["minutes"] = (time.perf_counter() - start) / 60
+    return result_d
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--configs", nargs="+", default=["separation_unet_stft.yaml", "separation_cunet_stft.yaml"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--fast", action="store_true", help="the fast mode's training, on the small preset")
+    args = parser.parse_args()
+    preset, device = ("small" if args.fast else "full"), runtime.get_device()
+    print(f"preset {preset}, {'fast' if args.fast else 'default'} mode, device {device}, torch threads "
+          f"{torch.get_num_threads()}")
+    summary_l = []
+    for config_name in args.configs:
+        run_l = []
+        for seed in args.seeds:
+            run_l.append(train_and_score(config_name, seed, preset, args.fast, device))
+            run = run_l[-1]
+            print(f"{config_name} seed {seed}: {run['steps']} training steps (best epoch {run['best_epoch']}), "
+                  f"SI-SDRi A {run['A']:.2f} (per voice {np.round(run['A_voice'], 2).tolist()}), "
+                  f"B {run['B']:.2f} (per voice {np.round(run['B_voice'], 2).tolist()}) dB, "
+                  f"{run['minutes']:.1f} min", flush=True)
+        summary_l.append((config_name, run_l))
+    print("\n| config | seeds | SI-SDRi A (dB) | SI-SDRi B, never heard (dB) | min per run |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for config_name, run_l in summary_l:
+        cell_l = []
+        for where in ("A", "B"):
+            value_v = np.array([run[where] for run in run_l])
+            cell_l.append(f"{value_v.mean():.2f}" + (f" ± {value_v.std(ddof=1):.2f}" if len(value_v) > 1 else ""))
+        print(f"| {config_name} | {len(run_l)} | {cell_l[0]} | {cell_l[1]} | "
+              f"{np.mean([run['minutes'] for run in run_l]):.1f} |")
+
+
+if __name__ == "__main__":
+    main()
