@@ -10,7 +10,9 @@ validation loss; the same number of training steps for both: the conditioned dat
 its config 2 epochs where the U-Net's has 8), then separates the whole test tracks as built (A) and played by the
 held-out library (B, ``merlin``). Score: the SI-SDR improvement over the mixture, as notebook 08 reports it (the
 median over tracks of each voice's SI-SDR, the mean over the voices, minus the mixture's), mean ± sd over seeds.
-``--fast`` trains as the fast mode does, on the ``small`` preset, for a quick check of the script.
+``--fast`` trains as the fast mode does, on the ``small`` preset, for a quick check of the script;
+``--max-epoch N`` trains each model for N epochs instead of its config's (e.g. to give the conditioned model
+more steps than the U-Net).
 """
 
 import argparse
@@ -40,10 +42,12 @@ def mean_si_sdr_improvement(model, ds, feature_d, device):
     return improvement_v, float(np.mean(improvement_v))
 
 
-def train_and_score(config_name, seed, preset, fast_mode, device):
+def train_and_score(config_name, seed, preset, fast_mode, device, max_epoch=None):
     """Train one model from seed ``seed``; returns {'A': dB, 'B': dB, 'minutes': training and scoring time}."""
     start = time.perf_counter()
     config = load_config(runtime.project_dir() / "configs" / config_name)
+    if max_epoch is not None:
+        config.train.max_epoch = max_epoch
     generator = runtime.seed_everything(seed)
     data_dir = runtime.project_dir() / "data"
     audio_file, pyjama_file = build.ensure_dataset(preset, data_dir, stems=True)
@@ -70,15 +74,16 @@ def main():
     parser.add_argument("--configs", nargs="+", default=["separation_unet_stft.yaml", "separation_cunet_stft.yaml"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--fast", action="store_true", help="the fast mode's training, on the small preset")
+    parser.add_argument("--max-epoch", type=int, default=None, help="epochs instead of the config's")
     args = parser.parse_args()
     preset, device = ("small" if args.fast else "full"), runtime.get_device()
     print(f"preset {preset}, {'fast' if args.fast else 'default'} mode, device {device}, torch threads "
-          f"{torch.get_num_threads()}")
+          f"{torch.get_num_threads()}" + (f", {args.max_epoch} epochs each" if args.max_epoch else ""))
     summary_l = []
     for config_name in args.configs:
         run_l = []
         for seed in args.seeds:
-            run_l.append(train_and_score(config_name, seed, preset, args.fast, device))
+            run_l.append(train_and_score(config_name, seed, preset, args.fast, device, args.max_epoch))
             run = run_l[-1]
             print(f"{config_name} seed {seed}: {run['steps']} training steps (best epoch {run['best_epoch']}), "
                   f"SI-SDRi A {run['A']:.2f} (per voice {np.round(run['A_voice'], 2).tolist()}), "
