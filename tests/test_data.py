@@ -1,5 +1,6 @@
 """course_utils.data: scores, synthesiser, dataset build (determinism, splits, labels vs audio, errors)."""
 
+import collections
 import json
 import signal
 import subprocess
@@ -601,3 +602,54 @@ def test_sigterm_stops_a_build_as_ctrl_c_does(tmp_path):
     assert not list(tmp_path.glob("*.partial")), "no temporary file left"
     time.sleep(1)
     assert not any(_alive(pid) for pid in worker_l)
+
+
+# --- folk songs: tune families --------------------------------------------------------------------
+
+def test_tune_families_are_songs_of_one_title_with_similar_melodies_and_a_generic_title_makes_none():
+    tune = (2, 2, 1, -1, -2, -2, 4, -4, 5, 2, 2, 1, -3, -2, 2, 1, 2)
+    variant = tune[:6] + (3,) + tune[7:]  # one note changed
+    other = (-1, -2, 7, -7, 3, 3, -1, -1, 2, -5, 5, 4, -4, 1, 1)
+    interval_d = {"a.abc#1": tune, "a.abc#2": variant, "a.abc#3": other, "b.abc#1": other, "b.abc#2": tune,
+                  "c.abc#1": tune, "d.abc#4": other, "d.abc#5": variant}
+    title_d = {"a.abc#1": "der jaeger", "a.abc#2": "der jaeger", "a.abc#3": "der jaeger",
+               "b.abc#1": "die nonne", "b.abc#2": "die nonne", "c.abc#1": "alone",
+               "d.abc#4": "der jaeger", "d.abc#5": "other title"}
+    family_l, generic_l = scores.group_tune_families(interval_d, title_d, same_family=0.8)
+    assert family_l == [["a.abc#1", "a.abc#2"], ["a.abc#3", "d.abc#4"]]
+    assert generic_l == ["die nonne"], "a shared title whose melodies differ is generic; a title of one song is none"
+
+
+def test_essen_songs_are_listed_by_file_and_number_and_read_as_a_melody():
+    title_d = scores.list_essen_songs()
+    assert len(title_d) > 8000 and title_d["variant0.abc#1"] == "nebal nebal sir dix sust"
+    note_l = scores.read_essen_song("variant0.abc#1")
+    assert {note["voice"] for note in note_l} == {"Melody"} and len(note_l) > 20
+    assert scores.normalised_title("  Graf und Nonne, (die Nonne). ") == "graf und nonne (die nonne)"
+    with pytest.raises(KeyError, match=r"variant0.abc#999.*list_essen_songs"):
+        scores.read_essen_song("variant0.abc#999")
+
+
+def test_shipped_tune_families_match_the_corpus_and_are_confirmed_by_their_melodies():
+    index_d = plan.load_family_index()
+    title_d = scores.list_essen_songs()
+    n_by_title_d = collections.Counter(title_d.values())
+    assert index_d["n_songs_with_a_shared_title"] == sum(n for n in n_by_title_d.values() if n >= 2), \
+        "rebuild it: python -m course_utils.data families"
+    family_l = index_d["families"]
+    member_l = [song_id for family in family_l for song_id in family]
+    assert 400 <= len(family_l) <= 470 and 1000 <= len(member_l) <= 1200, "hundreds of families"
+    assert len(member_l) == len(set(member_l)), "a song is in one family at most"
+    assert all(len(family) >= 2 and len({title_d[song_id] for song_id in family}) == 1 for family in family_l)
+    for family in (family_l[0], max(family_l, key=len), family_l[len(family_l) // 2]):  # the links hold again
+        interval_d = {song_id: scores.melody_intervals(scores.read_essen_song(song_id), "Melody") for song_id in family}
+        assert scores.group_tune_families(interval_d, title_d, index_d["same_family"])[0] == [family]
+
+
+def test_generic_titles_make_no_family():
+    index_d = plan.load_family_index()
+    title_d = scores.list_essen_songs()
+    generic_set = {"abendlied", "hochzeitslied", "jaegerlied", "der kuckuck"}  # evening, wedding, hunting songs
+    assert generic_set <= set(index_d["generic_titles"])
+    assert not {title_d[song_id] for family in index_d["families"] for song_id in family} & set(
+        index_d["generic_titles"])

@@ -3,6 +3,7 @@
     python -m course_utils.data build --preset small --out data
     python -m course_utils.data build --preset full --out data
     python -m course_utils.data index        # regroup the chorale corpus into tunes (rarely needed)
+    python -m course_utils.data families     # group the Essen folk songs into tune families (rarely needed)
 """
 
 import argparse
@@ -22,6 +23,8 @@ def main(argv=None):
     build_parser.add_argument("--workers", type=int, default=None, help="parallel processes (default: cores)")
     index_parser = command.add_parser("index", help="group the chorales of the corpus into tunes")
     index_parser.add_argument("--workers", type=int, default=None)
+    family_parser = command.add_parser("families", help="group the Essen folk songs into tune families")
+    family_parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
@@ -31,6 +34,11 @@ def main(argv=None):
         audio_path, pyjama_path = build.build_dataset(args.preset, args.out, n_workers=args.workers)
         size_mb = (audio_path.stat().st_size + pyjama_path.stat().st_size) / 1e6
         print(f"built {audio_path} and {pyjama_path} ({size_mb:.1f} MB) in {time.perf_counter() - start:.1f} s")
+    elif args.command == "families":
+        index_d = build.build_family_index(n_workers=args.workers)
+        print(f"{len(index_d['families'])} families of {sum(len(f) for f in index_d['families'])} songs, "
+              f"{len(index_d['generic_titles'])} generic titles, {len(index_d['unreadable'])} unreadable songs, "
+              f"in {time.perf_counter() - start:.1f} s")
     else:
         index_d = build.build_chorale_index(n_workers=args.workers)
         n_cover = sum(1 for tune in index_d["tunes"] if len(tune) > 1)

@@ -48,6 +48,13 @@ def load_chorale_index():
         return json.load(fid)
 
 
+def load_family_index():
+    """The tune families of the Essen folk songs: ``{'families': [[song id, ...], ...], 'generic_titles': [...],
+    'same_family': threshold, ...}`` (``build.build_family_index``; song ids of ``scores.list_essen_songs``)."""
+    with resources.files("course_utils.data").joinpath("essen_families.json").open(encoding="utf-8") as fid:
+        return json.load(fid)
+
+
 def plan_tracks(preset):
     """The list of tracks a preset builds (before rendering): one dict per track, in build order."""
     index_d = load_chorale_index()

@@ -6,6 +6,10 @@
 - ``group_chorale_tunes``: chorales whose soprano lines are the same melody (transposition-invariant
   similarity), i.e. several harmonisations of one tune: the cover-song sets of the course. The result for
   the whole corpus is stored in ``chorale_tunes.json`` (``python -m course_utils.data index`` rebuilds it).
+- ``list_essen_songs``, ``read_essen_song`` and ``group_tune_families``: the folk songs of the Essen collection
+  and their **tune families**, songs noted down in different places and years under one title whose melodies
+  are confirmed to be variants of one another (``essen_families.json``; ``python -m course_utils.data
+  families`` rebuilds it).
 
 A note is a dict ``{'onset_ql': float, 'duration_ql': float, 'midi': int, 'voice': str, 'beat_strength': float}``,
 times in quarter lengths (the renderer turns them into seconds with the version's tempo); ``beat_strength``
@@ -28,6 +32,12 @@ DANCE_TYPE_L = ("hornpipe", "jig", "reel", "strathspey")
 MERGED_DANCE_TYPE_D = {"clog": "hornpipe"}
 CHORALE_SUFFIXES = (".mxl", ".krn", ".xml")
 FIDDLE_COLLECTION = "ryansMammoth"
+FOLK_COLLECTION = "essenFolksong"
+# Two songs under one title are variants of one tune when their melodies are at least this similar
+# (melody_similarity): a similarity that 0.3 % of pairs of songs with different titles reach (20,000 random
+# pairs of the songs with a shared title: median 0.32, 99th percentile 0.56), and 5.7 % of the pairs under one
+# title (median 0.36: many titles are generic). 0.5 would take 4.3 % of the unrelated pairs.
+FAMILY_SIMILARITY = 0.6
 
 
 def corpus_root():
@@ -144,6 +154,96 @@ def read_fiddle_tune(file_name):
     return sorted(note_l, key=lambda note: note["onset_ql"]), title, beat_ql
 
 
+# --- folk songs: the Essen collection and its tune families ---------------------------------------
+
+
+def _essen_blocks(file_name):
+    """``{X number: ABC text}`` of the songs of one file of the Essen collection."""
+    path = corpus_root() / FOLK_COLLECTION / file_name
+    if not path.exists():
+        raise FileNotFoundError(f"{file_name}: no such file of the Essen collection at {path.parent}")
+    block_d = {}
+    for block in re.split(r"\n(?=X:)", path.read_text(encoding="latin-1")):
+        match = re.match(r"X:\s*(\d+)", block.strip())
+        if match:
+            block_d[int(match.group(1))] = block.strip() + "\n"
+    return block_d
+
+
+def normalised_title(title):
+    """A title as families compare them: lower case, single spaces, no quotes or surrounding punctuation."""
+    return " ".join(title.lower().replace(",", " ").replace('"', " ").split()).strip(" .;:-")
+
+
+def list_essen_songs():
+    """``{song id: title}`` for every song of the Essen folk-song collection shipped by music21 (about 8,500).
+
+    A song id is ``'<file>#<X number>'`` (e.g. ``'altdeu10.abc#12'``); the title is the ABC ``T:`` field,
+    ``normalised_title``. Read from the text, without parsing the music (a second)."""
+    song_d = {}
+    for path in sorted((corpus_root() / FOLK_COLLECTION).glob("*.abc")):
+        for number, block in _essen_blocks(path.name).items():
+            match = re.search(r"^T:\s*(.+?)\s*$", block, re.MULTILINE)
+            if match:
+                song_d[f"{path.name}#{number}"] = normalised_title(match.group(1))
+    return song_d
+
+
+def read_essen_song(song_id):
+    """Melody notes (voice 'Melody') of one song of the Essen collection, parsed from its ABC text alone.
+
+    ``song_id``: ``'<file>#<X number>'`` (``list_essen_songs``). Returns the note list, sorted by onset."""
+    file_name, _, number = song_id.partition("#")
+    block_d = _essen_blocks(file_name)
+    if not number.isdigit() or int(number) not in block_d:
+        raise KeyError(f"{song_id}: no song X:{number} in {file_name}; song ids are '<file>#<X number>' "
+                       "(scores.list_essen_songs())")
+    score = music21.converter.parse(block_d[int(number)], format="abc")
+    note_l = _part_notes(score, "Melody") if not score.parts else [
+        note for part in score.parts for note in _part_notes(part, "Melody")]
+    if not note_l:
+        raise ValueError(f"{song_id}: the song has no notes")
+    return sorted(note_l, key=lambda note: note["onset_ql"])
+
+
+def _similar_melodies(interval_l, threshold):
+    """``is_linked(i, j)`` for ``linked_groups``: the melodies i and j are at least ``threshold`` similar."""
+    return lambda i, j: melody_similarity(interval_l[i], interval_l[j]) >= threshold
+
+
+def group_tune_families(interval_by_song_d, title_by_song_d, same_family):
+    """Tune families: songs under one title whose melodies are variants of one another.
+
+    Within each title shared by two songs or more, two songs are linked when the similarity of their melodies
+    (``melody_similarity`` of their ``melody_intervals``: transposition-invariant) is at least ``same_family``;
+    a family is a connected component of two songs or more. A shared title none of whose songs are linked is
+    **generic** (a song type, e.g. a ballad sung to many melodies): it makes no family.
+
+    Parameters
+    ----------
+    interval_by_song_d : dict song id -> tuple of intervals (``melody_intervals(notes, 'Melody')``)
+    title_by_song_d : dict song id -> title (``list_essen_songs``)
+
+    Returns
+    -------
+    family_l : list of sorted lists of song ids, sorted by their first id
+    generic_title_l : sorted list of the shared titles that make no family
+    """
+    by_title_d = {}
+    for song_id in sorted(interval_by_song_d):
+        by_title_d.setdefault(title_by_song_d[song_id], []).append(song_id)
+    family_l, generic_title_l = [], []
+    for title, song_l in sorted(by_title_d.items()):
+        if len(song_l) < 2:
+            continue
+        group_l = [group for group in linked_groups(song_l, _similar_melodies(
+            [interval_by_song_d[song_id] for song_id in song_l], same_family)) if len(group) >= 2]
+        family_l += group_l
+        if not group_l:
+            generic_title_l.append(title)
+    return sorted(family_l), generic_title_l
+
+
 # --- tunes: which chorales harmonise the same melody ----------------------------------------------
 
 
@@ -162,6 +262,27 @@ def melody_similarity(interval_a, interval_b):
     if matcher.real_quick_ratio() < 0.6 or matcher.quick_ratio() < 0.6:
         return 0.0
     return matcher.ratio()
+
+
+def linked_groups(name_l, is_linked):
+    """The connected components of ``name_l`` where ``is_linked(i, j)`` (indices, i < j) links two names: lists
+    of names in the order of ``name_l``, in the order of their first name. Every pair is tested once."""
+    parent_v = list(range(len(name_l)))
+
+    def root(i):
+        while parent_v[i] != i:
+            parent_v[i] = parent_v[parent_v[i]]
+            i = parent_v[i]
+        return i
+
+    for i in range(len(name_l)):
+        for j in range(i + 1, len(name_l)):
+            if root(i) != root(j) and is_linked(i, j):
+                parent_v[root(j)] = root(i)
+    group_d = {}
+    for i, name in enumerate(name_l):
+        group_d.setdefault(root(i), []).append(name)
+    return list(group_d.values())
 
 
 def group_chorale_tunes(note_by_file_d, same_tune=0.75, same_harmonisation=0.95):
@@ -184,24 +305,8 @@ def group_chorale_tunes(note_by_file_d, same_tune=0.75, same_harmonisation=0.95)
     """
     name_l = sorted(note_by_file_d)
     soprano_l = [melody_intervals(note_by_file_d[name]) for name in name_l]
-    parent_v = list(range(len(name_l)))
-
-    def root(i):
-        while parent_v[i] != i:
-            parent_v[i] = parent_v[parent_v[i]]
-            i = parent_v[i]
-        return i
-
-    for i in range(len(name_l)):
-        for j in range(i + 1, len(name_l)):
-            if melody_similarity(soprano_l[i], soprano_l[j]) >= same_tune:
-                parent_v[root(j)] = root(i)
-    group_d = {}
-    for i, name in enumerate(name_l):
-        group_d.setdefault(root(i), []).append(name)
-
     duplicate_d, tune_l = {}, []
-    for member_l in group_d.values():
+    for member_l in linked_groups(name_l, lambda i, j: melody_similarity(soprano_l[i], soprano_l[j]) >= same_tune):
         kept_l = []
         for name in member_l:  # sorted: '.krn' and '-inst' variants compare with the plain name
             voice_l = [melody_intervals(note_by_file_d[name], voice) for voice in VOICE_L]
