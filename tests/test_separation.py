@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils import audio_store, config, feature, separation, spectrogram
+from course_utils import annotation, audio_store, config, feature, separation, spectrogram
 from course_utils.data import build, plan, recording
 
 TINY = plan.Preset("tiny", n_cover_tunes=2, max_versions_per_tune=2, n_single_chorales=1, n_tunes_per_dance=1,
@@ -61,6 +61,19 @@ def test_a_stems_dataset_holds_each_voice_of_each_chorale_and_they_add_up(stems_
     noise_db = ds.entry_l[0]["render"][0]["value"]["noise_db"]
     assert stem_m.shape == (4, len(mix_v))
     assert np.std(mix_v - stem_m.sum(axis=0)) < 2 * 10 ** (noise_db / 20), "mixture = stems + the noise floor"
+
+
+@pytest.mark.parametrize("renderer", ["synth", "timgm", "merlin"])
+def test_the_stems_of_every_renderer_add_up_to_its_mixture(stems_dataset, tmp_path, renderer):
+    split = annotation.load_pyjama(stems_dataset[1])["collection"]["entry"][0]["split"][0]["value"]
+    audio_path, pyjama_path = build.build_dataset(TINY, tmp_path, n_workers=1, progress=False, split=split,
+                                                  renderer=renderer, stems=True)
+    ds = separation.SeparationDataset(audio_path, pyjama_path, split, CONFIG, progress=False)
+    for entry, key in zip(ds.entry_l, ds.key_l, strict=True):
+        assert entry["renderer"][0]["value"] == renderer
+        mix_v, stem_m = ds.read_track(key)
+        noise_db = entry["render"][0]["value"]["noise_db"]
+        assert np.std(mix_v - stem_m.sum(axis=0)) < 2 * 10 ** (noise_db / 20), f"{renderer}, {key}"
 
 
 def test_an_item_is_a_patch_of_the_mixture_and_the_magnitudes_of_mixture_and_voices(stems_dataset):

@@ -263,7 +263,7 @@ FIELD_DESCRIPTION_D = {
 
 
 def _essen_intervals_job(song_id):
-    """(song id, melody intervals), or (song id, None) for a song music21 cannot read (named in the index)."""
+    """(song id, melody intervals), or (song id, the error) for a song music21 cannot read (named in the index)."""
     try:
         return song_id, scores.melody_intervals(scores.read_essen_song(song_id), voice="Melody")
     except Exception as error:  # noqa: BLE001 (a broken ABC text of the corpus: kept out, with its reason)
@@ -274,7 +274,7 @@ def build_family_index(out_path=None, n_workers=None, same_family=None):
     """Parse the Essen songs whose title is shared, group them into tune families and write
     ``essen_families.json`` (``families``, ``generic_titles``, ``unreadable``: the songs music21 cannot parse).
 
-    About two minutes on 2 cores; the result ships with the package, so that a build never parses a song it
+    About a minute on 2 cores; the result ships with the package, so that a build never parses a song it
     does not render. ``python -m course_utils.data families`` runs it.
     """
     import music21  # only for its version number
