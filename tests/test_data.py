@@ -653,3 +653,11 @@ def test_generic_titles_make_no_family():
     assert generic_set <= set(index_d["generic_titles"])
     assert not {title_d[song_id] for family in index_d["families"] for song_id in family} & set(
         index_d["generic_titles"])
+
+
+def test_a_missing_folk_song_file_is_named_and_an_unreadable_song_is_kept_out_with_its_reason():
+    with pytest.raises(FileNotFoundError, match=r"nosuch\.abc: no such file of the Essen collection"):
+        scores.read_essen_song("nosuch.abc#1")
+    song_id, reason = build._essen_intervals_job("variant0.abc#999")
+    assert song_id == "variant0.abc#999" and reason.startswith("KeyError") and "list_essen_songs" in reason
+    assert isinstance(build._essen_intervals_job("variant0.abc#1")[1], tuple)
