@@ -73,7 +73,7 @@ def main():
                              "museval v4, sources": 0.0, "museval v4, images": 0.0}
     for key in ds.key_l[: args.tracks]:
         estimate_d, stem_m = separations(ds, key, config.feature)
-        audible_v = np.abs(stem_m).max(axis=1) > 1e-4
+        audible_v = separation.audible_voices(stem_m)
         reference_m = stem_m[audible_v].astype(np.float64)
         for name, estimate_m in estimate_d.items():
             course_d, seconds = timed(separation.separation_scores, estimate_m, stem_m)

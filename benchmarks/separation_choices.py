@@ -35,8 +35,9 @@ def valid_improvement_db(model, activation, valid_ds, feature_d, n_track=8):
         mix_v, stem_m = valid_ds.read_track(key)
         estimate_m = separation.separate_track(model, mix_v, feature_d, mask_fn=activation)
         improvement_l.append(np.mean([separation.si_sdr(estimate_v, stem_v) - separation.si_sdr(mix_v, stem_v)
-                                      for estimate_v, stem_v in zip(estimate_m, stem_m, strict=True)
-                                      if np.abs(stem_v).max() > 1e-4]))
+                                      for estimate_v, stem_v, audible in zip(estimate_m, stem_m,
+                                                                             separation.audible_voices(stem_m),
+                                                                             strict=True) if audible]))
     model.train()
     return float(np.median(improvement_l))
 

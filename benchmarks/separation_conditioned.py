@@ -33,7 +33,7 @@ def mean_si_sdr_improvement(model, ds, feature_d, device):
     for key in ds.key_l:
         mix_v, stem_m = ds.read_track(key)
         estimate_m = separation.separate_track(model, mix_v, feature_d, device)
-        audible_v = np.abs(stem_m).max(axis=1) > 1e-4  # a silent voice has no score (as separation_scores)
+        audible_v = separation.audible_voices(stem_m)  # a silent voice has no score (as separation_scores)
         estimate_l.append([separation.si_sdr(estimate_v, stem_v) if audible else np.nan
                            for estimate_v, stem_v, audible in zip(estimate_m, stem_m, audible_v, strict=True)])
         mixture_l.append([separation.si_sdr(mix_v, stem_v) if audible else np.nan

@@ -27,6 +27,12 @@ from course_utils.config import ConfigError
 VOICE_L = ("Soprano", "Alto", "Tenor", "Bass")
 
 
+def audible_voices(stem_m):
+    """(V,) bool: the stems (V, n_samples) whose peak is above 1e-4 (-80 dB); a silent stem (a voice that rests
+    throughout) has no defined score."""
+    return np.abs(np.asarray(stem_m)).max(axis=1) > 1e-4
+
+
 class SeparationDataset(Dataset):
     """Source separation. idx = a patch of a track; X = the mixture's log-magnitude STFT (1, F, L);
     y = magnitudes (1 + V, F, L): the mixture's first, then each voice's (``dataset.voice_l``, default the four).
@@ -233,7 +239,7 @@ def separation_scores(estimate_m, reference_m):
     no defined score: NaN."""
     estimate_m, reference_m = np.asarray(estimate_m, np.float32), np.asarray(reference_m, np.float32)
     sdr_v = np.full(len(reference_m), np.nan)
-    audible_v = np.abs(reference_m).max(axis=1) > 1e-4
+    audible_v = audible_voices(reference_m)
     if audible_v.any():
         sdr_v[audible_v] = fast_bss_eval.sdr(reference_m[audible_v], estimate_m[audible_v], filter_length=512,
                                              clamp_db=60)
