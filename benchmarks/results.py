@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/results.py                 # all notebooks, one seed: about 35 min on 2 CPU cores
     .venv/bin/python benchmarks/results.py --seeds 3       # the training notebooks with seeds 0, 1, 2: mean ± sd
     .venv/bin/python benchmarks/results.py 05 07           # only the notebooks whose names start with these
+    .venv/bin/python benchmarks/results.py --transfer --seeds 3   # and leave each sample library out in turn
 
 Each notebook is executed top to bottom (as a student would, with COURSE_FAST_MODE=0); its run time is
 measured and the output of its last code cell (each training notebook ends by printing its test results)
@@ -10,6 +11,10 @@ is collected. A notebook that calls ``runtime.training_seed()`` (05-07) is run o
 ``COURSE_SEED`` set; each number of its printout is then reported as mean ± sd (sample standard deviation)
 over the seeds. The data and its splits are the same for every seed. The executed notebooks are written to
 data/executed/ to be read (``-seed1``, ``-seed2`` ... for the other seeds).
+
+``--transfer`` adds the leave-one-library-out tables of ``benchmarks/transfer.py`` (the tagging models trained
+without each renderer in turn, scored on the one left out) with the same seeds; ``--transfer`` alone, with no
+notebook prefix, runs only those (``results.py --transfer --seeds 3 none``: the prefix 'none' matches no notebook).
 """
 
 import argparse
@@ -87,7 +92,7 @@ def run_notebook(path, seed):
     return notebook, result, (time.perf_counter() - start) / 60
 
 
-def main(prefix_l, n_seed):
+def main(prefix_l, n_seed, with_transfer=False):
     out_dir = ROOT / "data" / "executed"
     out_dir.mkdir(parents=True, exist_ok=True)
     row_l = []
@@ -106,13 +111,20 @@ def main(prefix_l, n_seed):
     print("\n| notebook | run time (min, per run) | seeds | test results (default mode) |\n| --- | ---: | ---: | --- |")
     for name, minutes, result, n_run in row_l:
         print(f"| {name} | {minutes:.1f} | {n_run} | {'<br>'.join(result.splitlines()) if result else ''} |")
+    if with_transfer:
+        import transfer  # benchmarks/transfer.py, beside this script
+
+        print("\nLeave one library out (benchmarks/transfer.py):")
+        for config_name in transfer.DEFAULT_CONFIG_L:
+            print("\n" + "\n".join(transfer.transfer_table(config_name, range(n_seed))[0]), flush=True)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("prefix", nargs="*", help="run only the notebooks whose names start with these")
     parser.add_argument("--seeds", type=int, default=1, help="training seeds per training notebook (0, 1, ...)")
+    parser.add_argument("--transfer", action="store_true", help="add the leave-one-library-out tables")
     arguments = parser.parse_args()
     if arguments.seeds < 1:
         parser.error("--seeds must be at least 1")
-    main(arguments.prefix, arguments.seeds)
+    main(arguments.prefix, arguments.seeds, arguments.transfer)

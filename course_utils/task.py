@@ -16,6 +16,7 @@ Used by the training notebooks (05-07), ``benchmarks/results.py`` and ``course_u
 Adding a task is one entry of ``TASK_D`` (docs/extending.md). Taught in notebooks/05-07.
 """
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -219,6 +220,32 @@ def make_datasets(config, data_file, pyjama_file, split_l=annotation.SPLIT_L, **
     """split -> Dataset of the config's task (keyword arguments go to the Dataset, e.g. ``feature_placement``)."""
     dataset_class = get_task(config).dataset_class
     return {split: dataset_class(data_file, pyjama_file, split, config, **dataset_kwarg_d) for split in split_l}
+
+
+def renderer_dataset(config, preset, data_dir, split, renderer_l, **dataset_kwarg_d):
+    """The ``split`` of the config's task played by the renderers ``renderer_l`` (the same notes, whoever plays
+    them), as one Dataset: to train without a renderer, or to test on one alone (leave one library out).
+
+    The preset's own files hold the training renderers (``renderers.TRAINING_RENDERER_L``, picked with
+    ``dataset.renderer_l``); any other renderer plays the split in its own files (``build.ensure_dataset(preset,
+    data_dir, split=..., renderer=...)``, rendered on first use). Several renderers: a ``ConcatDataset``.
+    """
+    from course_utils.data import build, renderers  # imported here: the data package loads music21 (seconds)
+
+    part_l = []
+    preset_renderer_l = [name for name in renderer_l if name in renderers.TRAINING_RENDERER_L]
+    dataset_class = get_task(config).dataset_class
+    if preset_renderer_l:
+        part_config = copy.deepcopy(as_config(config))
+        part_config.dataset["renderer_l"] = preset_renderer_l
+        part_l.append(dataset_class(*build.ensure_dataset(preset, data_dir), split, part_config, **dataset_kwarg_d))
+    for name in renderer_l:
+        if name not in renderers.TRAINING_RENDERER_L:
+            part_l.append(dataset_class(*build.ensure_dataset(preset, data_dir, split=split, renderer=name), split,
+                                        config, **dataset_kwarg_d))
+    if not part_l:
+        raise ValueError("renderer_l is empty: name at least one renderer (synth, timgm, merlin)")
+    return part_l[0] if len(part_l) == 1 else torch.utils.data.ConcatDataset(part_l)
 
 
 def make_loss(config):

@@ -661,3 +661,30 @@ def test_a_missing_folk_song_file_is_named_and_an_unreadable_song_is_kept_out_wi
     song_id, reason = build._essen_intervals_job("variant0.abc#999")
     assert song_id == "variant0.abc#999" and reason.startswith("KeyError") and "list_essen_songs" in reason
     assert isinstance(build._essen_intervals_job("variant0.abc#1")[1], tuple)
+
+
+def test_renderer_dataset_trains_without_a_renderer_and_tests_on_it_alone(tiny_dataset, monkeypatch):
+    """Leave one library out (benchmarks/transfer.py): the split played by the renderers asked for, no other."""
+    from course_utils import task
+
+    monkeypatch.setitem(plan.PRESET_D, "tiny", TINY)
+    out_dir = Path(tiny_dataset[0]).parent
+    config = {"dataset": {"problem": "multilabel", "annot_key": "tag"},
+              "feature": {"sr_hz": 22050, "type": "lms", "nb_band": 32, "L_n": 1024, "STEP_n": 512,
+                          "patch_L_frame": 16, "patch_STEP_frame": 16}}
+
+    def renderers_of(ds):
+        part_l = ds.datasets if hasattr(ds, "datasets") else [ds]
+        return [{part.renderer_of_key(key) for key in part.key_l} for part in part_l]
+
+    preset_renderer_l = sorted({entry["renderer"][0]["value"]
+                                for entry in annotation.load_pyjama(tiny_dataset[1])["collection"]["entry"]
+                                if entry["split"][0]["value"] == "train"})
+    mixed = task.renderer_dataset(config, "tiny", out_dir, "train", [*preset_renderer_l[:1], "merlin"],
+                                  progress=False)
+    assert renderers_of(mixed) == [{preset_renderer_l[0]}, {"merlin"}]
+    merlin_only = task.renderer_dataset(config, "tiny", out_dir, "train", ["merlin"], progress=False)
+    assert renderers_of(merlin_only) == [{"merlin"}]
+    assert len(merlin_only) == len(mixed.datasets[1])
+    with pytest.raises(ValueError, match="renderer_l is empty"):
+        task.renderer_dataset(config, "tiny", out_dir, "train", [])

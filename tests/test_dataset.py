@@ -15,6 +15,8 @@ LMS = {"sr_hz": SR_HZ, "type": "lms", "nb_band": 64, "L_n": 1024, "STEP_n": 512,
        "patch_STEP_frame": 8}
 HCQT = {"sr_hz": SR_HZ, "type": "hcqt", "h_l": [0.5, 1, 2], "fmin": 32.7, "n_octaves": 6, "bins_per_semitone": 1,
         "hop_length": 512, "patch_L_frame": 16, "patch_STEP_frame": 16}
+TEMPOGRAM = {"sr_hz": SR_HZ, "type": "tempogram", "nb_band": 32, "L_n": 1024, "onset_hop_n": 256, "nb_lag": 32,
+             "STEP_n": 512, "patch_L_frame": 16, "patch_STEP_frame": 8}
 SPLIT_L = ["train", "train", "valid", "test"]
 
 
@@ -74,7 +76,7 @@ def test_label_l_leaves_out_other_labels_and_reports_them(toy, capsys):
 
 def test_feature_placements_give_the_same_patches(toy):
     audio, pyjama, tmp_path = toy
-    for feature_d, tolerance in ((LMS, 1e-4), (HCQT, 2e-2)):
+    for feature_d, tolerance in ((LMS, 1e-4), (HCQT, 2e-2), (TEMPOGRAM, 1e-4)):
         memory = ds.TagDataset(audio, pyjama, "train", config(feature_d), progress=False)
         disk = ds.TagDataset(audio, pyjama, "train", config(feature_d), feature_placement="disk",
                              feature_cache_dir=tmp_path / "cache", progress=False)

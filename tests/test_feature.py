@@ -13,6 +13,7 @@ SR_HZ = 22050
 PARAM_LMS = {"nb_band": 128, "L_n": 2048, "STEP_n": 1024}
 PARAM_HCQT = {"h_l": [0.5, 1, 2, 3, 4, 5], "fmin": 32.7, "n_octaves": 6, "bins_per_semitone": 3,
               "hop_length": 512}
+PARAM_TEMPOGRAM = {"nb_band": 64, "L_n": 2048, "onset_hop_n": 512, "nb_lag": 128, "STEP_n": 2048}
 
 
 def _tone(duration_sec=3.0, freq_hz=440.0, sr_hz=SR_HZ):
@@ -102,6 +103,63 @@ def test_f_get_feature_dispatches_on_type():
         feature.f_get_feature(audio_v, SR_HZ, {"type": "mfcc"})
 
 
+# --- the tempogram: rhythm, whatever plays it -------------------------------------------------------
+
+
+def _notes(onset_sec_l, sound, duration_sec=8.0):
+    """Short notes starting at ``onset_sec_l``: 'tone' (a decaying 440 Hz sine with a harmonic) or 'noise'
+    (a decaying noise burst): the same rhythm played by two very different timbres."""
+    audio_v = np.zeros(int(duration_sec * SR_HZ), dtype=np.float32)
+    note_time_v = np.arange(int(0.1 * SR_HZ)) / SR_HZ
+    envelope_v = np.exp(-note_time_v / 0.03)
+    if sound == "tone":
+        note_v = envelope_v * (np.sin(2 * np.pi * 440 * note_time_v) + 0.5 * np.sin(2 * np.pi * 880 * note_time_v))
+    else:
+        note_v = envelope_v * np.random.default_rng(0).standard_normal(note_time_v.size)
+    for onset_sec in onset_sec_l:
+        start = int(onset_sec * SR_HZ)
+        audio_v[start:start + note_v.size] += 0.3 * note_v[:audio_v.size - start].astype(np.float32)
+    return audio_v
+
+
+def test_tempogram_shape_times_and_its_peak_at_the_beat():
+    beat_sec = 512 * 20 / SR_HZ  # 20 onset frames (0.46 s): the peak lands on a lag, not between two
+    audio_v = _notes(np.arange(0, 8.0, beat_sec), "tone")
+    data_3m, time_sec_v = feature.f_get_tempogram(audio_v, SR_HZ, PARAM_TEMPOGRAM)
+    assert data_3m.shape == (1, 128, 1 + audio_v.size // 2048) and data_3m.dtype == np.float32
+    assert time_sec_v[1] == pytest.approx(2048 / SR_HZ)
+    assert feature.f_get_n_frames(audio_v.size, dict(PARAM_TEMPOGRAM, type="tempogram")) == data_3m.shape[-1]
+    middle_v = data_3m[0, :, data_3m.shape[-1] // 2]
+    assert middle_v[0] == pytest.approx(1.0)  # normalised at lag 0
+    assert np.argmax(middle_v[5:]) + 5 == 20  # the first peak after lag 0 is the beat, in onset frames
+
+
+def test_tempogram_hears_the_rhythm_not_the_timbre():
+    """The same rhythm played by a tone and by noise bursts: nearly the same tempogram; another rhythm played by
+    the same tone: a different one. The log-mel spectrogram says the opposite."""
+    rhythm_a_sec_l = [0.0, 0.35, 0.5, 0.85, 1.0]  # a dotted pattern, repeated every 1 s
+    rhythm_a_sec_l = [bar + t for bar in range(8) for t in rhythm_a_sec_l]
+    rhythm_b_sec_l = np.arange(0, 8.0, 1 / 3)  # even triplets
+    param = dict(PARAM_TEMPOGRAM, type="tempogram")
+
+    def mean_tempogram(onset_sec_l, sound):
+        return feature.f_get_feature(_notes(onset_sec_l, sound), SR_HZ, param)[0][0].mean(axis=1)
+
+    def similarity(a_v, b_v):
+        return float(np.corrcoef(a_v, b_v)[0, 1])
+
+    tone_a_v, noise_a_v, tone_b_v = (mean_tempogram(rhythm_a_sec_l, "tone"), mean_tempogram(rhythm_a_sec_l, "noise"),
+                                     mean_tempogram(rhythm_b_sec_l, "tone"))
+    assert similarity(tone_a_v, noise_a_v) > 0.95
+    assert similarity(tone_a_v, tone_b_v) < similarity(tone_a_v, noise_a_v) - 0.3
+
+
+def test_tempogram_step_must_be_a_multiple_of_the_onset_hop():
+    with pytest.raises(ValueError, match=r"STEP_n \(2000\) must be a multiple of onset_hop_n \(512\)"):
+        feature.f_get_tempogram(_tone(2.0), SR_HZ, dict(PARAM_TEMPOGRAM, STEP_n=2000))
+    assert feature.feature_input_dim(dict(PARAM_TEMPOGRAM, type="tempogram", patch_L_frame=64), 4) == [4, 1, 128, 64]
+
+
 # --- bad inputs -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("bad_audio, message", [
@@ -112,13 +170,15 @@ def test_f_get_feature_dispatches_on_type():
     (np.zeros(1000, dtype=np.int16), "astype"),
     ([0.0, 0.1], "numpy array"),
 ])
-@pytest.mark.parametrize("function", ["waveform", "lms", "hcqt"])
+@pytest.mark.parametrize("function", ["waveform", "lms", "hcqt", "tempogram"])
 def test_bad_audio_is_rejected_with_a_fix(bad_audio, message, function):
     with pytest.raises(ValueError, match=message):
         if function == "waveform":
             feature.f_get_waveform(bad_audio, SR_HZ)
         elif function == "lms":
             feature.f_get_lms(bad_audio, SR_HZ, PARAM_LMS)
+        elif function == "tempogram":
+            feature.f_get_tempogram(bad_audio, SR_HZ, PARAM_TEMPOGRAM)
         else:
             feature.f_get_hcqt(bad_audio, SR_HZ, PARAM_HCQT)
 

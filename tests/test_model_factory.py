@@ -156,8 +156,8 @@ def test_the_seed_unet_builds_unchanged_and_keeps_the_input_size():
         assert list(model(torch.randn(2, 6, 216, 64)).shape) == [2, 1, 216, 64]
 
 
-CONFIG_OUTPUT_D = {"tag_genre_lms.yaml": [3, 4], "tag_instrument_waveform.yaml": [3, 9],
-                   "tag_instrument_lms.yaml": [3, 9],
+CONFIG_OUTPUT_D = {"tag_genre_lms.yaml": [3, 4], "tag_genre_tempogram.yaml": [3, 4],
+                   "tag_instrument_waveform.yaml": [3, 9], "tag_instrument_lms.yaml": [3, 9],
                    "pitch_bittner_hcqt.yaml": [3, 1, 72, 64], "pitch_bittner_cqt.yaml": [3, 1, 72, 64],
                    "pitch_unet_hcqt.yaml": [3, 1, 216, 64],
                    "cover_melody_hcqt.yaml": [3, 1, 72, 64], "cover_embedding_melody.yaml": [3, 128],
