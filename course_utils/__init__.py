@@ -11,8 +11,10 @@ Modules, one concept each, with the notebook that teaches each:
 - ``audio_store``: the two files of a dataset (``pair_paths``, ``pair_problem``), reading the ``_audio.hdf5`` file
   and a file of your own (``load_audio``),
   checking audio arrays. 01_data.
-- ``feature``: waveform, log-mel, HCQT (``f_get_lms``, ``f_get_hcqt``), patches (``f_get_patches``), and the
-  one table of feature types (``FEATURE_TYPE_D``: hop, frames, bins, channels, context). 02_features.
+- ``feature``: waveform, log-mel, HCQT, tempogram (``f_get_lms``, ``f_get_hcqt``, ``f_get_tempogram``), patches
+  (``f_get_patches``), and the one table of feature types (``FEATURE_TYPE_D``: hop, frames, bins, channels,
+  context). 02_features; the tempogram: 05_training_tagging.
+- ``hcqt``: the harmonic CQT (``f_get_hcqt``, also ``feature.f_get_hcqt``) and its pitch grid. 02_features.
 - ``_hcqt_engine``: the fast multirate engine behind ``f_get_hcqt`` (private). 02_features.
 - ``annotation``: ``.pyjama`` fields to targets (labels, frames, piano rolls, works); the split by work.
   03_dataset.

@@ -129,6 +129,14 @@ def read_audio(audio_fid, key, hdf5_audio_file="<audio file>"):
     return audio_v, int(rate)
 
 
+def check_sample_count(value, name):
+    """``value`` as an int when it is a positive whole number of samples (a hop, a window); else a ValueError
+    that names it."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name} must be a positive whole number of samples, got {value!r}")
+    return int(value)
+
+
 def check_rate(param_feature, sr_hz):
     """A config that states ``sr_hz`` takes audio at that rate only: at another rate the same hop and window are
     other durations (a 44.1 kHz file with a 22.05 kHz config has frames and patches half as long as in training)."""

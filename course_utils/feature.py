@@ -6,8 +6,8 @@ seconds, so that annotations given in seconds can be mapped to frames. ``param_f
 ``feature`` section of a config (a ``Config`` or a dict, see ``course_utils.config``). ``FEATURE_TYPE_D`` is the
 one table of feature types (how each is computed, its hop, bins and channels): a new type is one entry plus its
 function (docs/extending.md). The feature cache
-that stores features for a whole dataset is in ``course_utils.feature_cache``; the fast multirate engine
-behind ``f_get_hcqt`` is in ``course_utils._hcqt_engine``.
+that stores features for a whole dataset is in ``course_utils.feature_cache``; the HCQT is computed in
+``course_utils.hcqt`` (``feature.f_get_hcqt`` is its ``f_get_hcqt``).
 
 Taught in notebooks/02_features.ipynb.
 """
@@ -21,17 +21,9 @@ import numpy as np
 import scipy.ndimage
 import scipy.signal
 
-from course_utils import _hcqt_engine, audio_store, spectrogram
+from course_utils import _hcqt_engine, audio_store, hcqt, spectrogram
 from course_utils.config import ConfigError, as_config, closest_name
-
-# --- input checks ---------------------------------------------------------------------------------
-
-
-def _check_hop(hop_n, name):
-    if isinstance(hop_n, bool) or not isinstance(hop_n, (int, np.integer)) or hop_n <= 0:
-        raise ValueError(f"{name} must be a positive whole number of samples, got {hop_n!r}")
-    return int(hop_n)
-
+from course_utils.hcqt import f_get_hcqt  # noqa: F401 (the seed's name: feature.f_get_hcqt)
 
 # --- waveform and log-mel -------------------------------------------------------------------------
 
@@ -94,85 +86,14 @@ def f_get_lms(audio_v, sr_hz, param_lms):
     param_lms = as_config(param_lms, "feature")
     audio_store.check_rate(param_lms, sr_hz)
     nb_band = int(param_lms.require("nb_band"))
-    window_n = _check_hop(param_lms.require("L_n"), "L_n (window length)")
-    hop_n = _check_hop(param_lms.require("STEP_n"), "STEP_n (hop size)")
+    window_n = audio_store.check_sample_count(param_lms.require("L_n"), "L_n (window length)")
+    hop_n = audio_store.check_sample_count(param_lms.require("STEP_n"), "STEP_n (hop size)")
     stft_m = _hcqt_engine.centred_stft(audio_v, window_n, hop_n, _hann_window(window_n))
     power_m = stft_m.real**2 + stft_m.imag**2
     mel_m = _mel_basis(float(sr_hz), window_n, nb_band) @ power_m
     data_3m = np.log1p(10000.0 * mel_m).astype(np.float32)[np.newaxis]
     time_sec_v = librosa.frames_to_time(np.arange(data_3m.shape[-1]), sr=sr_hz, hop_length=hop_n)
     return data_3m, time_sec_v
-
-
-# --- harmonic CQT ---------------------------------------------------------------------------------
-
-
-def f_get_hcqt(audio_v, sr_hz, param_hcqt):
-    """Harmonic constant-Q transform (HCQT) of a mono signal (Bittner et al., 2017).
-
-    Channel ``c`` is the magnitude CQT with lowest frequency ``h_l[c] * fmin``, so that the same bin
-    index of every channel looks at the harmonics of the same fundamental frequency. By definition::
-
-        np.stack([np.abs(librosa.cqt(audio_v, sr=sr_hz, fmin=h * fmin, hop_length=hop_length,
-                                     bins_per_octave=12 * bins_per_semitone,
-                                     n_bins=12 * bins_per_semitone * n_octaves)) for h in h_l])
-
-    which is what this function returns (relative L2 error below 1e-2, tested), computed in one shared
-    multirate pass (``course_utils._hcqt_engine``) many times faster.
-
-    Parameters
-    ----------
-    audio_v : np.ndarray, shape (n_samples,), float in [-1, 1]
-    sr_hz : int or float (the course uses 22050)
-    param_hcqt : config section with ``h_l`` (harmonics, e.g. [0.5, 1, 2, 3, 4, 5]), ``fmin`` (Hz, e.g.
-        32.7 = C1), ``n_octaves`` (e.g. 6), ``bins_per_semitone`` (3 or 5), ``hop_length`` (samples, e.g.
-        256 or 512; divisible by 2 many times for speed), and optionally ``log_gain``: if given, the
-        magnitude is compressed as ``log(1 + log_gain * magnitude)``.
-
-    Returns
-    -------
-    data_3m : np.ndarray, shape (len(h_l), n_octaves * 12 * bins_per_semitone, n_frames), float32,
-        CQT magnitude (librosa's scaling, linear unless ``log_gain`` is set)
-    time_sec_v : np.ndarray, shape (n_frames,), centre time of each frame in seconds
-    frequency_hz_v : np.ndarray, shape (n_bins,), centre frequency of each bin of the h = 1 channel
-        (channel c is at ``h_l[c] * frequency_hz_v``)
-
-    Taught in notebooks/02_features.ipynb.
-    """
-    audio_store.check_audio(audio_v, sr_hz)
-    param_hcqt = as_config(param_hcqt, "feature")
-    audio_store.check_rate(param_hcqt, sr_hz)
-    h_l = [float(h) for h in param_hcqt.require("h_l")]
-    if len(h_l) == 0 or min(h_l) <= 0:
-        raise ValueError(f"h_l must be a non-empty list of positive harmonics, got {h_l}")
-    fmin_hz = float(param_hcqt.require("fmin"))
-    if fmin_hz <= 0:
-        raise ValueError(f"fmin must be a positive frequency in Hz, got {fmin_hz}")
-    bins_per_octave = 12 * int(param_hcqt.require("bins_per_semitone"))
-    n_bins = bins_per_octave * int(param_hcqt.require("n_octaves"))
-    if n_bins <= 0:
-        raise ValueError("bins_per_semitone and n_octaves must be positive")
-    hop_n = _check_hop(param_hcqt.require("hop_length"), "hop_length")
-    _check_below_nyquist(max(h_l) * fmin_hz * 2.0 ** ((n_bins - 1) / bins_per_octave), bins_per_octave, sr_hz)
-
-    data_3m = _hcqt_engine.hcqt_magnitude(audio_v, sr_hz, h_l, fmin_hz, bins_per_octave, n_bins, hop_n)
-    if param_hcqt.get("log_gain") is not None:
-        data_3m = np.log1p(float(param_hcqt.log_gain) * data_3m)
-    time_sec_v = librosa.frames_to_time(np.arange(data_3m.shape[-1]), sr=sr_hz, hop_length=hop_n)
-    return data_3m, time_sec_v, _pitch_grid_hz(fmin_hz, bins_per_octave, n_bins)
-
-
-def _pitch_grid_hz(fmin_hz, bins_per_octave, n_bins):
-    return fmin_hz * 2.0 ** (np.arange(n_bins) / bins_per_octave)
-
-
-def _check_below_nyquist(top_hz, bins_per_octave, sr_hz):
-    cutoff_hz = _hcqt_engine.top_cutoff_hz(top_hz, bins_per_octave)
-    if cutoff_hz > sr_hz / 2:
-        raise ValueError(
-            f"the top HCQT bin ({top_hz:.0f} Hz = max(h_l) x fmin x 2^((n_bins - 1) / bins_per_octave), filter "
-            f"cut-off {cutoff_hz:.0f} Hz) is above the Nyquist frequency {sr_hz / 2:.0f} Hz of sr_hz={sr_hz}; use "
-            "fewer octaves, a lower fmin, smaller harmonics or a higher sampling rate")
 
 
 # --- tempogram: rhythm, whatever plays it ------------------------------------------------------------
@@ -226,9 +147,8 @@ def f_get_tempogram(audio_v, sr_hz, param_tempogram):
     audio_store.check_audio(audio_v, sr_hz)
     param_tempogram = as_config(param_tempogram, "feature")
     audio_store.check_rate(param_tempogram, sr_hz)
-    onset_hop_n = _check_hop(param_tempogram.require("onset_hop_n"), "onset_hop_n (hop of the onset strength)")
-    hop_n = _check_hop(param_tempogram.require("STEP_n"), "STEP_n (hop size)")
-    nb_lag = _check_hop(param_tempogram.require("nb_lag"), "nb_lag (lags of the autocorrelation)")
+    onset_hop_n, hop_n, nb_lag = (audio_store.check_sample_count(param_tempogram.require(key), key)
+                                  for key in ("onset_hop_n", "STEP_n", "nb_lag"))
     if hop_n % onset_hop_n:
         raise ValueError(f"STEP_n ({hop_n}) must be a multiple of onset_hop_n ({onset_hop_n}): the tempogram keeps "
                          "one onset frame in STEP_n / onset_hop_n")
@@ -266,9 +186,9 @@ def f_get_patches(total_len, patch_len, patch_hopsize):
 
     Taught in notebooks/02_features.ipynb.
     """
-    total_len = _check_hop(total_len, "total_len") if total_len != 0 else 0
-    patch_len = _check_hop(patch_len, "patch_len (patch_L_frame)")
-    patch_hopsize = _check_hop(patch_hopsize, "patch_hopsize (patch_STEP_frame)")
+    total_len = audio_store.check_sample_count(total_len, "total_len") if total_len != 0 else 0
+    patch_len = audio_store.check_sample_count(patch_len, "patch_len (patch_L_frame)")
+    patch_hopsize = audio_store.check_sample_count(patch_hopsize, "patch_hopsize (patch_STEP_frame)")
     if total_len < patch_len:
         raise ValueError(
             f"the feature has {total_len} frames, fewer than one patch of {patch_len} frames; "
@@ -305,11 +225,6 @@ class FeatureType:
     n_frames: object = None
 
 
-def _hcqt_without_grid(audio_v, sr_hz, param_hcqt):
-    data_3m, time_sec_v, _ = f_get_hcqt(audio_v, sr_hz, param_hcqt)
-    return data_3m, time_sec_v
-
-
 def _lms_context(param, sr_hz):
     """Half the analysis window, in frames, plus one."""
     return math.ceil(param.require("L_n") / 2 / int(param.require("STEP_n"))) + 1
@@ -322,13 +237,6 @@ def _tempogram_context(param, sr_hz):
     return math.ceil(reach_n / int(param.require("STEP_n"))) + 1
 
 
-def _hcqt_context(param, sr_hz):
-    """Half the longest CQT filter (the lowest harmonic's lowest bin), in frames, plus two."""
-    longest_n = _hcqt_engine.longest_filter_n(sr_hz, param.require("fmin") * min(param.require("h_l")),
-                                              12 * param.require("bins_per_semitone"))
-    return math.ceil(longest_n / 2 / int(param.require("hop_length"))) + 2
-
-
 FEATURE_TYPE_D = {
     "waveform": FeatureType(compute=lambda audio_v, sr_hz, param: f_get_waveform(audio_v, sr_hz),
                             hop_n=lambda param: 1, n_bins=None, n_channels=lambda param: 1,
@@ -336,10 +244,10 @@ FEATURE_TYPE_D = {
     "lms": FeatureType(compute=f_get_lms, hop_n=lambda param: int(param.require("STEP_n")),
                        n_bins=lambda param: int(param.require("nb_band")), n_channels=lambda param: 1,
                        context_frames=_lms_context),
-    "hcqt": FeatureType(compute=_hcqt_without_grid, hop_n=lambda param: int(param.require("hop_length")),
+    "hcqt": FeatureType(compute=hcqt.without_pitch_grid, hop_n=lambda param: int(param.require("hop_length")),
                         n_bins=lambda param: 12 * int(param.require("bins_per_semitone")) * int(
                             param.require("n_octaves")),
-                        n_channels=lambda param: len(param.require("h_l")), context_frames=_hcqt_context),
+                        n_channels=lambda param: len(param.require("h_l")), context_frames=hcqt.context_frames),
     "tempogram": FeatureType(compute=f_get_tempogram, hop_n=lambda param: int(param.require("STEP_n")),
                              n_bins=lambda param: int(param.require("nb_lag")), n_channels=lambda param: 1,
                              context_frames=_tempogram_context),
@@ -442,8 +350,8 @@ def f_get_pitch_grid_hz(param_feature):
     param_feature = as_config(param_feature, "feature")
     if param_feature.get("type") != "hcqt":
         raise ValueError(f"a pitch grid needs the HCQT (feature.type: hcqt), got '{param_feature.get('type')}'")
-    return _pitch_grid_hz(float(param_feature.require("fmin")), 12 * int(param_feature.require("bins_per_semitone")),
-                          f_get_n_bins(param_feature))
+    return hcqt.pitch_grid_hz(float(param_feature.require("fmin")),
+                              12 * int(param_feature.require("bins_per_semitone")), f_get_n_bins(param_feature))
 
 
 def f_get_pitch_grid_midi(param_feature):
