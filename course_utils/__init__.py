@@ -38,6 +38,10 @@ Modules, one concept each, with the notebook that teaches each:
   ``stft`` feature type. 08_source_separation.
 - ``separation``: source separation of the chorale voices: ``SeparationDataset`` (the stems), masks (the ideal
   ratio mask, a score-informed harmonic mask), whole-track separation, SDR and SI-SDR. 08_source_separation.
+- ``contrastive``: self-supervised pretraining without labels: two views of a track (``TrackCrops``,
+  ``FeatureViews``), the NT-Xent loss, a YAML encoder with a projection head, ``pretrain``. 09_self_supervised.
+- ``probe``: what a pretrained encoder is worth: linear probes on its frozen embeddings against the same encoder
+  trained from scratch, with a share of the labels (``label_subset``, ``label_efficiency``). 09_self_supervised.
 - ``exercises``: the checkers of the notebooks' exercises (``check('02.1', answer)``), offline, in seconds: the
   framework (``exercises.checking``) and one module per notebook; solutions in ``solutions/``. Every notebook.
 - ``references``: the bibliography (``docs/bibliography.yaml``) and the glossary (``docs/glossary.md``) behind

@@ -155,6 +155,15 @@ def _status_and_message(exercise_id, answer):
     return result.status, result.message
 
 
+def _probe_in_training_mode(encoder, X_train, y_train, X_test):
+    """Exercise 09.3 without encoder.eval(): its Dropout makes the embeddings noisy."""
+    from sklearn.linear_model import LogisticRegression
+
+    with torch.no_grad():
+        classifier = LogisticRegression(max_iter=1000).fit(encoder(X_train).numpy(), y_train)
+        return classifier.predict(encoder(X_test).numpy())
+
+
 @pytest.mark.parametrize("exercise_id, answer, expected_l", [
     ("01.1", lambda entry_l, key: {e[key][0]["value"]: 1 for e in entry_l if key in e},
      ["your labels are ['piano', 'violin'], expected ['cello', 'piano', 'violin']"]),
@@ -191,6 +200,17 @@ def _status_and_message(exercise_id, answer):
     ("08.2", lambda e, r: 10 * np.log10(np.sum(r**2) / np.sum((e - r) ** 2)), ["scale the reference"]),
     ("08.3", lambda z, y: ((torch.sigmoid(z) * y[:, :1] - y[:, 1:]) ** 2).mean(), ["a softmax over the voice axis"]),
     ("08.3", lambda z, y: ((torch.softmax(z, 1) * y[:, :1] - y[:, 1:]).abs()).mean(), ["square it"]),
+    ("09.1", lambda X, L, g: tuple(X[..., s:s + L] + float(torch.rand(())) for s in torch.randint(0, 30, (2,))),
+     ["no constant shift"]),
+    ("09.1", lambda X, L, g: (X[..., :L], X[..., :L]), ["same few places"]),
+    ("09.2", lambda a, b, t: torch.nn.functional.cross_entropy(
+        torch.nn.functional.normalize(a, dim=1) @ torch.nn.functional.normalize(b, dim=1).T / t, torch.arange(len(a))),
+     ["every view of both batches is a query"]),
+    ("09.2", lambda a, b, t: torch.nn.functional.cross_entropy(
+        (torch.cat([a, b]) @ torch.cat([a, b]).T / t).fill_diagonal_(-torch.inf),
+        torch.cat([torch.arange(len(a), 2 * len(a)), torch.arange(len(a))])), ["normalise each to unit length"]),
+    ("09.3", _probe_in_training_mode, ["evaluation mode"]),
+    ("09.3", lambda encoder, X, y, X_test: np.zeros(len(X_test), dtype=int), ["agree with a logistic regression"]),
 ])
 def test_a_wrong_answer_gets_specific_feedback(exercise_id, answer, expected_l):
     status, message = _status_and_message(exercise_id, answer)
