@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from course_utils import contrastive, dataset, feature, probe, runtime
+from course_utils import contrastive, dataset, feature, probe, runtime, task
 from course_utils.config import load_config
 from course_utils.data import build
 
@@ -61,7 +61,7 @@ def probe_with_views(ssl_config, override_d, pretrain_d, task_split_d, preset, f
     problem = train_ds.dataset_d["problem"]
     fitted, _ = probe.choose_probe(model.encoder, task_split_d, probe.label_subset(train_ds, 0.1, seed), problem,
                                    ssl_config.probe.regularisation)
-    metric = "accuracy" if problem == "multiclass" else "ROC-AUC"
+    metric = task.HEADLINE_METRIC_D[problem]
     return (history["valid_loss"][-1], *(probe.probe_scores(model.encoder, fitted, task_split_d[part])[metric]
                                          for part in ("test", "B")))
 

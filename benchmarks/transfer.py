@@ -28,7 +28,6 @@ from course_utils.config import load_config
 from course_utils.data import renderers
 
 LIBRARY_L = list(renderers.RENDERER_D)  # synth, timgm, merlin
-SCORE_NAME_D = {"multiclass": "accuracy", "multilabel": "ROC-AUC"}
 DEFAULT_CONFIG_L = ["tag_genre_lms.yaml", "tag_genre_tempogram.yaml", "tag_instrument_lms.yaml"]
 
 
@@ -42,7 +41,7 @@ def train_without(config, left_out, test_d, preset, data_dir, seed, device):
     with tempfile.TemporaryDirectory() as folder:
         train.fit(model, loader_d["train"], loader_d["valid"], task.make_loss(config), config, device=device,
                   checkpoint_path=Path(folder) / "model.pt")
-    score_name = SCORE_NAME_D[config.dataset.problem]
+    score_name = task.HEADLINE_METRIC_D[config.dataset.problem]
     return {library: float(task.test_scores(model, config, test_ds)[score_name]) for library, test_ds in test_d.items()}
 
 
@@ -54,7 +53,7 @@ def transfer_table(config_name, seed_l, preset="full"):
     test_d = {library: task.renderer_dataset(config, preset, data_dir, "test", [library]) for library in LIBRARY_L}
     score_d = {(left_out, seed): train_without(config, left_out, test_d, preset, data_dir, seed, device)
                for left_out in LIBRARY_L for seed in seed_l}
-    score_name = SCORE_NAME_D[config.dataset.problem]
+    score_name = task.HEADLINE_METRIC_D[config.dataset.problem]
     line_l = [f"{config_name} ({preset} preset, seeds {list(seed_l)}, {(time.perf_counter() - start) / 60:.1f} min): "
               f"test {score_name} per track; rows: the library left out of training",
               "| left out | " + " | ".join(LIBRARY_L) + " |", "| --- | " + " | ".join("---:" for _ in LIBRARY_L) + " |"]

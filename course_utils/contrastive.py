@@ -249,7 +249,10 @@ def pretrain(model, train_crops, valid_crops, settings, device=None, generator=N
             optimizer.zero_grad()
             loss = contrastive_loss(model, batch, views, settings.temperature, device)
             if not math.isfinite(loss.item()):
-                raise FloatingPointError(f"the contrastive loss is {loss.item()}: lower pretrain.learning_rate")
+                cause = ("the crops hold NaN or inf: check the audio and the features" if not
+                         (torch.isfinite(batch["X_a"]).all() and torch.isfinite(batch["X_b"]).all()) else
+                         f"pretrain.learning_rate ({settings.learning_rate}) may be too high")
+                raise FloatingPointError(f"the contrastive loss is {loss.item()}: {cause}")
             loss.backward()
             optimizer.step()
             loss_l.append(loss.item())

@@ -4,7 +4,7 @@ scratch, with a chosen share of the training labels.
 - ``label_subset``: the labelled tracks of a split when only a fraction of its labels is known (every class, or
   every instrument, kept at least once);
 - ``patch_embeddings``: the frozen encoder's embedding of every patch of chosen tracks;
-- ``fit_probe`` / ``choose_probe`` / ``probe_scores``: a logistic regression per label (tags) or over the classes
+- ``Probe`` / ``choose_probe`` / ``probe_scores``: a logistic regression per label (tags) or over the classes
   (dance type) on those embeddings, standardised; a track's probabilities are the mean over its patches, scored as
   ``course_utils.task`` scores the supervised models (ROC-AUC, accuracy);
 - ``scratch_classifier`` / ``train_from_scratch``: the same encoder, freshly initialised, with a linear layer on
@@ -123,13 +123,6 @@ def _patch_targets(ds, key_l, track_v):
     return np.array([target_l[n] for n in track_v])
 
 
-def fit_probe(encoder, ds, key_l, problem, regularisation=1.0):
-    """A ``Probe`` trained on the patch embeddings of the labelled tracks ``key_l`` of ``ds`` (each patch carries
-    its track's label)."""
-    embedding_m, track_v = patch_embeddings(encoder, ds, key_l)
-    return Probe(problem, len(ds.labelname_l), regularisation).fit(embedding_m, _patch_targets(ds, key_l, track_v))
-
-
 def probe_track_probabilities(encoder, probe, ds):
     """Per track of ``ds``: the probe's probabilities averaged over its patches (n_track, n_class), and the targets."""
     embedding_m, track_v = patch_embeddings(encoder, ds)
@@ -175,7 +168,7 @@ def choose_probe(encoder, split_d, key_l, problem, regularisation_l):
     """The probe on the labelled tracks ``key_l`` whose regularisation (from ``regularisation_l``, C of the logistic
     regression: smaller is stronger) scores best on the whole validation split ``split_d['valid']``, as the models
     trained from scratch choose their epoch on it. Returns (probe, chosen regularisation)."""
-    metric = "accuracy" if problem == "multiclass" else "ROC-AUC"
+    metric = task.HEADLINE_METRIC_D[problem]
     embedding_m, track_v = patch_embeddings(encoder, split_d["train"], key_l)
     target_m = _patch_targets(split_d["train"], key_l, track_v)
     best = None
@@ -200,7 +193,7 @@ def label_efficiency(encoder_d, encoder_config, task_config, split_d, fraction_l
     ROC-AUC (tags) or accuracy (classes).
     """
     problem = task_config.dataset.problem
-    metric = "accuracy" if problem == "multiclass" else "ROC-AUC"
+    metric = task.HEADLINE_METRIC_D[problem]
     row_l = []
     for fraction in fraction_l:
         key_l = label_subset(split_d["train"], fraction, seed)

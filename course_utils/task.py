@@ -198,6 +198,9 @@ TASK_D = {
 }
 
 
+HEADLINE_METRIC_D = {"multiclass": "accuracy", "multilabel": "ROC-AUC"}  # the one score a tag task is reported by
+
+
 def task_of(config):
     """The name of a config's task (a key of ``TASK_D``), from its ``dataset`` section: ``problem`` names it
     (multiclass, multilabel, segment, cover); the multi-pitch configs name none (``do_f0_annot`` or notes)."""

@@ -177,6 +177,16 @@ def test_the_renderer_swap_names_two_training_renderers_or_none():
             contrastive.pretrain_settings({"pretrain": {**base_d, "renderer_swap": swap_l}})
 
 
+def test_a_loss_that_is_not_a_number_stops_pretraining_and_says_where_to_look():
+    tracks = ToyTracks()
+    tracks.X_d["track3"] = torch.full_like(tracks.X_d["track3"], float("nan"))
+    settings = contrastive.pretrain_settings({"pretrain": {**TOY_CONFIG["pretrain"], "batch_size": 24,
+                                                           "n_item_per_track": 1}})
+    model = contrastive.ContrastiveModel(TOY_CONFIG, [8, 1, 16, 8], 8)
+    with pytest.raises(FloatingPointError, match="the crops hold NaN or inf"):
+        contrastive.pretrain(model, contrastive.TrackCrops(tracks, 8), contrastive.TrackCrops(ToyTracks(), 8), settings)
+
+
 @pytest.mark.parametrize("name", SSL_CONFIG_L)
 def test_the_course_encoders_build_and_embed_a_patch(name):
     config = load_config(ROOT / "configs" / name)
