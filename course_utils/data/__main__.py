@@ -1,6 +1,6 @@
 """Command line of the course dataset.
 
-    python -m course_utils.data build --preset small --out data
+    python -m course_utils.data build --preset small --out data   # the preset and its cover collection
     python -m course_utils.data build --preset full --out data
     python -m course_utils.data index        # regroup the chorale corpus into tunes (rarely needed)
     python -m course_utils.data families     # group the Essen folk songs into tune families (rarely needed)
@@ -31,9 +31,11 @@ def main(argv=None):
     if args.command == "build":
         if args.preset not in build.PRESET_D:
             parser.error(f"unknown preset '{args.preset}'; use one of {', '.join(build.PRESET_D)}")
-        audio_path, pyjama_path = build.build_dataset(args.preset, args.out, n_workers=args.workers)
-        size_mb = (audio_path.stat().st_size + pyjama_path.stat().st_size) / 1e6
-        print(f"built {audio_path} and {pyjama_path} ({size_mb:.1f} MB) in {time.perf_counter() - start:.1f} s")
+        for covers in (False, True):  # the preset, then its cover collection (notebook 07)
+            audio_path, pyjama_path = build.build_dataset(args.preset, args.out, n_workers=args.workers, covers=covers)
+            size_mb = (audio_path.stat().st_size + pyjama_path.stat().st_size) / 1e6
+            print(f"built {audio_path} and {pyjama_path} ({size_mb:.1f} MB) in {time.perf_counter() - start:.1f} s")
+            start = time.perf_counter()
     elif args.command == "families":
         index_d = build.build_family_index(n_workers=args.workers)
         print(f"{len(index_d['families'])} families of {sum(len(f) for f in index_d['families'])} songs, "

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from course_utils import audio_store, processes, safe_files
 from course_utils.data import recording, renderers, scores
-from course_utils.data.plan import PRESET_D, Preset, plan_tracks
+from course_utils.data.plan import PRESET_D, Preset, plan_cover_tracks, plan_tracks
 from course_utils.data.render import render_track
 
 # Version of the whole dataset: a dataset made by another version is rebuilt by ensure_dataset.
@@ -56,7 +56,8 @@ def _preset(preset_name):
     raise ValueError(f"unknown preset '{preset_name}'; use one of {', '.join(PRESET_D)}")
 
 
-def build_dataset(preset_name, out_dir, n_workers=None, progress=True, split=None, renderer=None, stems=False):
+def build_dataset(preset_name, out_dir, n_workers=None, progress=True, split=None, renderer=None, stems=False,
+                  covers=False):
     """Build a preset into ``out_dir``: ``course-<preset>_audio.hdf5`` and ``course-<preset>.pyjama``.
 
     Safe with other processes and interruptions (``course_utils.safe_files``): the build holds the
@@ -75,25 +76,30 @@ def build_dataset(preset_name, out_dir, n_workers=None, progress=True, split=Non
         ``course-<preset>-<split>-<renderer>_audio.hdf5`` and ``.pyjama``: the cross-renderer test set
     stems : True: the preset's chorales only, each cut to ``STEMS_MAX_SEC``, with each voice's audio alone
         (``course-<preset>-stems``; ``read_stems``): the data of source separation
+    covers : True: the preset's cover collection (``plan.plan_cover_tracks``: tune families of folk songs and
+        chorale tunes, every version cut to ``cover_max_sec``), ``course-<preset>-covers``: the data of
+        cover-song identification (notebook 07)
 
     Returns
     -------
     (audio_path, pyjama_path) : the two files, complete and checked
     """
     preset, _ = _preset(preset_name)
-    name = _dataset_name(preset, split, renderer, stems)
+    name = _dataset_name(preset, split, renderer, stems, covers)
     audio_path, _ = dataset_paths(out_dir, name)
     audio_path.parent.mkdir(parents=True, exist_ok=True)
     with safe_files.file_lock(audio_path, f"course-{name}"):
-        return _build_locked(preset, out_dir, n_workers, progress, split, renderer, stems)
+        return _build_locked(preset, out_dir, n_workers, progress, split, renderer, stems, covers)
 
 
-def _dataset_name(preset, split=None, renderer=None, stems=False):
+def _dataset_name(preset, split=None, renderer=None, stems=False, covers=False):
     """'<preset>' for a preset, '<preset>-<split>-<renderer>' for one split played by one renderer; '-stems'
-    after the preset's name for its chorales with stems."""
+    after the preset's name for its chorales with stems, '-covers' for its cover collection."""
     if (split is None) != (renderer is None):
         raise ValueError("give both split and renderer (e.g. split='test', renderer='merlin'), or neither")
-    base = f"{preset.name}-stems" if stems else preset.name
+    if stems and covers:
+        raise ValueError("stems and covers are two different datasets: ask for one of them")
+    base = f"{preset.name}-stems" if stems else f"{preset.name}-covers" if covers else preset.name
     if split is None:
         return base
     if split not in ("train", "valid", "test") or renderer not in renderers.RENDERER_D:
@@ -102,14 +108,14 @@ def _dataset_name(preset, split=None, renderer=None, stems=False):
     return f"{base}-{split}-{renderer}"
 
 
-def _build_locked(preset, out_dir, n_workers, progress, split=None, renderer=None, stems=False):
+def _build_locked(preset, out_dir, n_workers, progress, split=None, renderer=None, stems=False, covers=False):
     """The build itself; the caller holds the dataset's lock. A SIGTERM stops it as Ctrl-C does; a disk without
     room for the build stops it before it starts, or at the first track that would not fit."""
-    name = _dataset_name(preset, split, renderer, stems)
+    name = _dataset_name(preset, split, renderer, stems, covers)
     audio_path, pyjama_path = dataset_paths(out_dir, name)
     for path in (audio_path, pyjama_path):
         safe_files.remove_stale_partials(path)
-    job_l = _jobs(preset, split, renderer, stems)
+    job_l = _jobs(preset, split, renderer, stems, covers)
     safe_files.ensure_free_space(audio_path, sum(_job_bytes(job) for job in job_l))
     partial_audio, partial_pyjama = safe_files.partial_path(audio_path), safe_files.partial_path(pyjama_path)
     try:
@@ -132,12 +138,14 @@ def _build_locked(preset, out_dir, n_workers, progress, split=None, renderer=Non
     return audio_path, pyjama_path
 
 
-def _jobs(preset, split=None, renderer=None, stems=False):
+def _jobs(preset, split=None, renderer=None, stems=False, covers=False):
     """(track, max_sec, stems) of every track to render: the preset's, or one split played by one renderer; with
-    ``stems`` the chorales only (four voices), cut to ``STEMS_MAX_SEC``."""
-    track_l = plan_tracks(preset)
+    ``stems`` the chorales only (four voices), cut to ``STEMS_MAX_SEC``; with ``covers`` the cover collection."""
+    track_l = plan_cover_tracks(preset) if covers else plan_tracks(preset)
     if split is not None:
         track_l = [dict(track, renderer=renderer) for track in track_l if track["split"] == split]
+    if covers:
+        return [(track, preset.cover_max_sec, False) for track in track_l]
     if stems:
         return [(track, min(preset.chorale_max_sec, STEMS_MAX_SEC), True) for track in track_l
                 if track["kind"] == "chorale"]
@@ -219,16 +227,16 @@ def dataset_problem(audio_path, pyjama_path):
     return None
 
 
-def ensure_dataset(preset_name, out_dir, n_workers=None, split=None, renderer=None, stems=False):
+def ensure_dataset(preset_name, out_dir, n_workers=None, split=None, renderer=None, stems=False, covers=False):
     """The dataset files of a preset: built first if missing, incomplete, unreadable or not a pair.
 
     Safe when several processes call it at once (two notebooks opened together): one builds, the others
     wait for it and then use its files. ``split`` and ``renderer``: one split played by one renderer; ``stems``:
-    the chorales with each voice alone (see ``build_dataset``). Returns (audio_path, pyjama_path). Used by the
-    notebooks ("built on first use").
+    the chorales with each voice alone; ``covers``: the cover collection (see ``build_dataset``). Returns
+    (audio_path, pyjama_path). Used by the notebooks ("built on first use").
     """
     preset, _ = _preset(preset_name)
-    name = _dataset_name(preset, split, renderer, stems)
+    name = _dataset_name(preset, split, renderer, stems, covers)
     audio_path, pyjama_path = dataset_paths(out_dir, name)
     if dataset_problem(audio_path, pyjama_path) is None:
         return audio_path, pyjama_path
@@ -239,7 +247,7 @@ def ensure_dataset(preset_name, out_dir, n_workers=None, split=None, renderer=No
             return audio_path, pyjama_path
         if problem != "missing":
             print(f"rebuilding course-{name}: the existing files are {problem}")
-        return _build_locked(preset, out_dir, n_workers, True, split, renderer, stems)
+        return _build_locked(preset, out_dir, n_workers, True, split, renderer, stems, covers)
 
 
 STEMS_MAX_SEC = 10.0  # the length of a track of a stems dataset (five times the audio of a mixture alone)
@@ -248,11 +256,13 @@ FIELD_DESCRIPTION_D = {
     "filepath": "key of the track's audio in the _audio.hdf5 file",
     "title": "title of the score",
     "source": "the score in the music21 corpus",
-    "genre": "'chorale' or the dance type of a fiddle tune (hornpipe, jig, reel, strathspey)",
+    "genre": "'chorale', the dance type of a fiddle tune (hornpipe, jig, reel, strathspey), or 'folk' (a song of a "
+             "tune family, in the cover collection)",
     "tag": "instruments playing (multi-label)",
     "pitchmidi": "every note: value = MIDI pitch (as rendered, after transposition), time and duration in "
                  "seconds, voice",
-    "work_id": "the work (tune): tracks with the same work_id are versions (covers) of one another",
+    "work_id": "the work (tune): tracks with the same work_id are versions (covers) of one another: "
+               "'chorale-<file>' (harmonisations of one chorale tune) or 'folk-<song>' (a tune family)",
     "split": "train, valid or test; assigned by work, so that no tune is in two splits",
     "renderer": renderers.field_description(),
     "duration_sec": "length of the audio in seconds",

@@ -27,6 +27,10 @@ class Preset:
     fiddle_max_sec: float
     seed: int = 0
     sampled_fraction: float = 0.0  # share of the tracks played by the sampled training renderers, track by track
+    # the cover collection (plan_cover_tracks): tune families of the Essen folk songs + the chorale cover tunes
+    n_folk_families: int = 0
+    max_versions_per_family: int = 6
+    cover_max_sec: float = 9.0  # every version of the cover collection is cut to this length
 
 
 # Half the tracks of each preset are played by the sampled training renderer, half by our synthesiser; the held-out
@@ -34,9 +38,10 @@ class Preset:
 # strathspeys, hundreds of the others; its 37 clogs are hornpipes, scores.MERGED_DANCE_TYPE_D).
 PRESET_D = {
     "small": Preset("small", n_cover_tunes=30, max_versions_per_tune=4, n_single_chorales=0, n_tunes_per_dance=10,
-                    chorale_max_sec=12.0, fiddle_max_sec=10.0, sampled_fraction=0.5),
+                    chorale_max_sec=12.0, fiddle_max_sec=10.0, sampled_fraction=0.5, n_folk_families=40,
+                   max_versions_per_family=4),
     "full": Preset("full", n_cover_tunes=72, max_versions_per_tune=13, n_single_chorales=30, n_tunes_per_dance=120,
-                   chorale_max_sec=20.0, fiddle_max_sec=15.0, sampled_fraction=0.5),
+                   chorale_max_sec=20.0, fiddle_max_sec=15.0, sampled_fraction=0.5, n_folk_families=432),
 }
 
 # Metrical accents of the dance tunes: dB softer per metrical level below the downbeat (see accent_gain_db)
@@ -87,3 +92,38 @@ def plan_tracks(preset):
         track["renderer"] = renderers.choose_training_renderer(
             stable_seed(preset.seed, "renderer", track["source"]) / 2**32, preset.sampled_fraction)
     return track_l
+
+
+def song_key(song_id):
+    """The track name part of an Essen song id: 'altdeu10.abc#12' -> 'altdeu10-12'."""
+    return song_id.replace(".abc#", "-")
+
+
+def plan_cover_tracks(preset):
+    """The cover collection of a preset (notebook 07): one dict per track, as ``plan_tracks`` lists them.
+
+    Two kinds of versions: **folk** (the first ``n_folk_families`` tune families of ``load_family_index``, in a
+    seeded order; each song of a family, up to ``max_versions_per_family``, is a version of the work
+    ``folk-<its first song>``), and **chorale** (the preset's chorale tunes with several harmonisations, each
+    harmonisation a version: the tracks of ``plan_tracks``, same seeds and splits). Folk families are split by
+    family (``annotation.assign_splits``); every version is cut to ``cover_max_sec`` when rendered.
+    """
+    family_l = sorted(load_family_index()["families"], key=lambda family: stable_seed(preset.seed, "family",
+                                                                                        *family))
+    folk_l = []
+    for family in family_l[: preset.n_folk_families]:
+        work_id = "folk-" + song_key(family[0])
+        for song_id in sorted(family, key=lambda song: stable_seed(preset.seed, song))[
+                : preset.max_versions_per_family]:
+            folk_l.append({"kind": "folk", "source": song_id, "work_id": work_id, "genre": "folk"})
+    split_d = assign_splits([track["work_id"] for track in folk_l], preset.seed)
+    for track in folk_l:
+        track["split"] = split_d[track["work_id"]]
+        track["seed"] = stable_seed(preset.seed, track["source"])
+        track["renderer"] = renderers.choose_training_renderer(
+            stable_seed(preset.seed, "renderer", track["source"]) / 2**32, preset.sampled_fraction)
+    chorale_l = [track for track in plan_tracks(preset) if track["kind"] == "chorale"]
+    n_version_d = {}
+    for track in chorale_l:
+        n_version_d[track["work_id"]] = n_version_d.get(track["work_id"], 0) + 1
+    return folk_l + [track for track in chorale_l if n_version_d[track["work_id"]] >= 2]

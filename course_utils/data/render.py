@@ -17,9 +17,12 @@ ACCENT_DB_PER_LEVEL = 1.5
 # comes from its time signature (reel in C|: a half note; jig in 6/8: a dotted quarter); the chorales are
 # played with a quarter-note beat.
 TEMPO_RANGE_BPM_D = {"chorale": (60, 96), "reel": (95, 120), "jig": (110, 133), "hornpipe": (75, 95),
-                     "strathspey": (120, 160)}
+                     "strathspey": (120, 160), "folk": (80, 144)}
 CHORALE_INSTRUMENT_L = ["organ", "violin", "cello", "flute", "clarinet", "oboe", "horn", "piano"]
-FIDDLE_INSTRUMENT_L = ["violin", "flute", "clarinet", "oboe", "piano", "guitar", "organ"]
+FIDDLE_INSTRUMENT_L = ["violin", "flute", "clarinet", "oboe", "piano", "guitar", "organ"]  # also the folk melodies
+# The arrangement of a folk version (drawn per version): the melody alone, over a drone, or over a bass line.
+ACCOMPANIMENT_P_D = {"none": 0.4, "drone": 0.3, "bass": 0.3}
+ACCOMPANIMENT_INSTRUMENT_L = ["cello", "organ", "horn", "guitar", "piano"]
 
 
 def accent_gain_db(beat_strength, accent_db_per_level):
@@ -54,7 +57,7 @@ def _render_settings(track, rng, beat_ql):
         instrument_by_voice_d = {"Melody": str(rng.choice(FIDDLE_INSTRUMENT_L))}
         gain_db_by_voice_d = {"Melody": 0.0}
     tempo_bpm = float(rng.uniform(low_bpm, high_bpm))
-    accent_db = ACCENT_DB_PER_LEVEL if track["kind"] == "fiddle" else 0.0
+    accent_db = ACCENT_DB_PER_LEVEL if track["kind"] != "chorale" else 0.0
     return {
         "seed": track["seed"], "renderer": _renderer_of(track).description,
         "sr_hz": recording.SR_HZ,
@@ -79,12 +82,59 @@ def _recording_settings(rng):
             "noise_db": float(rng.uniform(-70, -40))}
 
 
+def _accompaniment_settings(rng):
+    """A folk version's arrangement, drawn after every other choice (``ACCOMPANIMENT_P_D``): its kind, the
+    instrument that plays it and its level in dB below the melody."""
+    kind_l = list(ACCOMPANIMENT_P_D)
+    kind = str(rng.choice(kind_l, p=[ACCOMPANIMENT_P_D[name] for name in kind_l]))
+    return {"accompaniment": kind, "accompaniment_instrument": str(rng.choice(ACCOMPANIMENT_INSTRUMENT_L)),
+            "accompaniment_gain_db": float(rng.uniform(-12, -4))}
+
+
+def accompaniment_notes(melody_note_l, kind):
+    """An accompaniment derived from a melody (voice 'Accompaniment'), in quarter lengths like the melody's notes.
+
+    ``kind``: 'none' (no note), 'drone' (the tonic, taken as the last note's pitch class, and its fifth, in the
+    octave from C3, struck every 4 quarter notes) or 'bass' (on each downbeat, the melody's note of that onset
+    in the octave from C2, held to the next downbeat).
+    """
+    if kind == "none":
+        return []
+    start_ql = min(note["onset_ql"] for note in melody_note_l)
+    end_ql = max(note["onset_ql"] + note["duration_ql"] for note in melody_note_l)
+    if kind == "drone":
+        tonic_midi = 48 + (melody_note_l[-1]["midi"] - 48) % 12
+        onset_l = np.arange(start_ql, end_ql, 4.0)
+        return [{"onset_ql": float(onset), "duration_ql": float(min(4.0, end_ql - onset)), "midi": midi,
+                 "voice": "Accompaniment", "beat_strength": 1.0}
+                for onset in onset_l for midi in (tonic_midi, tonic_midi + 7)]
+    if kind != "bass":
+        raise ValueError(f"unknown accompaniment {kind!r}; use one of {', '.join(ACCOMPANIMENT_P_D)}")
+    down_l = [note for note in melody_note_l if note.get("beat_strength", 1.0) >= 1.0]
+    down_l = [note for i, note in enumerate(down_l) if i == 0 or note["onset_ql"] > down_l[i - 1]["onset_ql"]]
+    return [{"onset_ql": note["onset_ql"], "midi": 36 + (note["midi"] - 36) % 12, "voice": "Accompaniment",
+             "duration_ql": (down_l[i + 1]["onset_ql"] if i + 1 < len(down_l) else end_ql) - note["onset_ql"],
+             "beat_strength": 1.0} for i, note in enumerate(down_l)]
+
+
 def _score_notes(track):
     """(notes of the score, title, beat in quarter lengths) of a track's source."""
     if track["kind"] == "chorale":
         score_note_l, title = scores.read_chorale_notes(track["source"])
         return score_note_l, title, 1.0  # chorales: a quarter-note beat
+    if track["kind"] == "folk":
+        return scores.read_essen_song(track["source"]), scores.essen_title(track["source"]), 1.0
     return scores.read_fiddle_tune(track["source"])
+
+
+def _folk_arrangement(score_note_l, render_d, rng):
+    """A folk version's notes with its accompaniment, and its settings completed (``_accompaniment_settings``)."""
+    render_d.update(_accompaniment_settings(rng))
+    if render_d["accompaniment"] != "none":
+        render_d["instrument_by_voice"]["Accompaniment"] = render_d["accompaniment_instrument"]
+        render_d["gain_db_by_voice"]["Accompaniment"] = render_d["accompaniment_gain_db"]
+    return sorted(score_note_l + accompaniment_notes(score_note_l, render_d["accompaniment"]),
+                  key=lambda note: note["onset_ql"])
 
 
 def _played_notes(score_note_l, render_d, rng, max_sec):
@@ -121,6 +171,8 @@ def render_track(track, max_sec, stems=False):
     score_note_l, title, beat_ql = _score_notes(track)
     rng = np.random.default_rng(track["seed"])
     render_d = _render_settings(track, rng, beat_ql)
+    if track["kind"] == "folk":
+        score_note_l = _folk_arrangement(score_note_l, render_d, rng)
     note_l, duration_sec = _played_notes(score_note_l, render_d, rng, max_sec)
     if not note_l:
         raise ValueError(f"{track['source']}: no notes in the first {max_sec} s")
@@ -139,12 +191,12 @@ def _int16(audio_v):
 
 def _entry(track, title, render_d, note_l, duration_sec):
     """The ``.pyjama`` entry of a rendered track (data/README.md describes every field)."""
-    key = f"{track['work_id'].split('-', 1)[0]}_{track['source'].rsplit('.', 1)[0]}.wav"
+    stem = track["source"].replace(".abc#", "-") if track["kind"] == "folk" else track["source"].rsplit(".", 1)[0]
+    collection = {"chorale": "bach", "folk": scores.FOLK_COLLECTION}.get(track["kind"], scores.FIDDLE_COLLECTION)
     return {
-        "filepath": [{"value": key}],
+        "filepath": [{"value": f"{track['work_id'].split('-', 1)[0]}_{stem}.wav"}],
         "title": [{"value": title}],
-        "source": [{"value": f"music21 corpus: {'bach' if track['kind'] == 'chorale' else scores.FIDDLE_COLLECTION}"
-                             f"/{track['source']}"}],
+        "source": [{"value": f"music21 corpus: {collection}/{track['source']}"}],
         "genre": [{"value": track["genre"]}],
         "tag": [{"value": name} for name in sorted(set(render_d["instrument_by_voice"].values()))],
         "pitchmidi": [{"value": int(n["midi"]), "time": round(n["time"], 4), "duration": round(n["duration"], 4),
@@ -164,7 +216,7 @@ def track_of_entry(entry, renderer=None):
     ``.pyjama``'s ``collection.preset``)."""
     source = entry["source"][0]["value"].rsplit("/", 1)[1]
     genre = entry["genre"][0]["value"]
-    return {"kind": "chorale" if genre == "chorale" else "fiddle", "source": source, "genre": genre,
+    return {"kind": genre if genre in ("chorale", "folk") else "fiddle", "source": source, "genre": genre,
             "work_id": entry["work_id"][0]["value"], "split": entry["split"][0]["value"],
             "seed": entry["render"][0]["value"]["seed"],
             "renderer": renderer or entry.get("renderer", [{"value": renderers.DEFAULT_RENDERER}])[0]["value"]}

@@ -54,7 +54,9 @@ def _part_notes(part, voice):
     # the metrical weight of a note needs its bar (a pickup bar shifts all the others): read it before flattening
     beat_strength_by_onset_d = {}
     for element in part.recurse().notes:
-        beat_strength_by_onset_d.setdefault(float(element.getOffsetInHierarchy(part)), float(element.beatStrength))
+        strength = float(element.beatStrength)  # NaN in a song without a metre (some Essen songs): no accent
+        beat_strength_by_onset_d.setdefault(float(element.getOffsetInHierarchy(part)),
+                                            strength if np.isfinite(strength) else 1.0)
     note_l = []
     for element in part.flatten().stripTies().notes:
         duration_ql = float(element.quarterLength)
@@ -187,6 +189,14 @@ def list_essen_songs():
             if match:
                 song_d[f"{path.name}#{number}"] = normalised_title(match.group(1))
     return song_d
+
+
+def essen_title(song_id):
+    """The title (ABC ``T:`` field, as written) of one song of the Essen collection; '' when it has none."""
+    file_name, _, number = song_id.partition("#")
+    match = re.search(r"^T:\s*(.+?)\s*$", _essen_blocks(file_name).get(int(number) if number.isdigit() else -1, ""),
+                      re.MULTILINE)
+    return match.group(1) if match else ""
 
 
 def read_essen_song(song_id):
