@@ -23,12 +23,7 @@ HOP_SEC = 2048 / 22050  # the melody chroma's frame
 
 def written_melody(track, max_sec):
     """(12, T) one-hot pitch classes of the melody that ``render.render_track(track, max_sec)`` plays."""
-    score_note_l, _, beat_ql = render._score_notes(track)
-    rng = np.random.default_rng(track["seed"])
-    render_d = render._render_settings(track, rng, beat_ql)
-    if track["kind"] == "folk":
-        score_note_l = render._folk_arrangement(score_note_l, render_d, rng)
-    note_l, duration_sec = render._played_notes(score_note_l, render_d, rng, max_sec)
+    note_l, duration_sec = render.played_notes(track, max_sec)
     melody_m = np.zeros((12, int(duration_sec / HOP_SEC) + 1))
     for note in note_l:
         if note["voice"] in ("Melody", "Soprano"):

@@ -155,3 +155,12 @@ def test_fusion_puts_two_distances_on_one_scale_and_its_weight_is_chosen_by_map(
     assert weight == 0.9 and map_d[0.9] == 1.0 and map_d[0.0] < 1.0
     with pytest.raises(ValueError, match=r"fusion weight must be in \[0, 1\]"):
         covers.fused_distances(good_m, bad_m, 1.5)
+
+
+def test_the_notes_played_are_those_of_the_rendered_entry_without_rendering():
+    track = next(track for track in plan.plan_cover_tracks(TINY_COVERS) if track["kind"] == "folk")
+    note_l, duration_sec = render.played_notes(track, 4.0)
+    _, entry = render.render_track(track, 4.0)
+    assert [(note["midi"], round(note["time"], 4)) for note in note_l] == [
+        (note["value"], note["time"]) for note in entry["pitchmidi"]]
+    assert round(duration_sec, 4) == entry["duration_sec"][0]["value"]

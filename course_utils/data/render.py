@@ -163,17 +163,31 @@ def _played_notes(score_note_l, render_d, rng, max_sec):
     return note_l, min(max_sec, max(n["time"] + n["duration"] for n in note_l) + 0.5)
 
 
-def render_track(track, max_sec, stems=False):
-    """Read the score, render one version. Returns (int16 audio, pyjama entry fields); with ``stems``, also a dict
-    voice -> int16 audio of that voice alone, recorded in the same chain (the mixture is their sum plus the noise
-    floor, to the rounding of int16), and the entry lists them in its ``stems`` field."""
-    renderer = _renderer_of(track)
+def _track_notes(track, max_sec):
+    """What ``render_track`` plays, before any sound: (notes in seconds, duration_sec, settings, title, the
+    track's random generator, ready for the renderer)."""
     score_note_l, title, beat_ql = _score_notes(track)
     rng = np.random.default_rng(track["seed"])
     render_d = _render_settings(track, rng, beat_ql)
     if track["kind"] == "folk":
         score_note_l = _folk_arrangement(score_note_l, render_d, rng)
     note_l, duration_sec = _played_notes(score_note_l, render_d, rng, max_sec)
+    return note_l, duration_sec, render_d, title, rng
+
+
+def played_notes(track, max_sec):
+    """The notes ``render_track(track, max_sec)`` plays (time and duration in seconds, MIDI pitch after
+    transposition, voice), and the length of the excerpt in seconds, without rendering any audio."""
+    note_l, duration_sec, _, _, _ = _track_notes(track, max_sec)
+    return note_l, duration_sec
+
+
+def render_track(track, max_sec, stems=False):
+    """Read the score, render one version. Returns (int16 audio, pyjama entry fields); with ``stems``, also a dict
+    voice -> int16 audio of that voice alone, recorded in the same chain (the mixture is their sum plus the noise
+    floor, to the rounding of int16), and the entry lists them in its ``stems`` field."""
+    renderer = _renderer_of(track)
+    note_l, duration_sec, render_d, title, rng = _track_notes(track, max_sec)
     if not note_l:
         raise ValueError(f"{track['source']}: no notes in the first {max_sec} s")
     entry = _entry(track, title, render_d, note_l, duration_sec)
