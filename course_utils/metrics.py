@@ -3,8 +3,8 @@
 - ``TripletLoss``: triplet loss with online mining inside a batch (random or semi-hard negatives).
 - ``ranking_metrics``: MAP, MR1, MRR, P@1, P@10 of a distance matrix (cover-song identification).
 - ``pianoroll_to_multipitch`` / ``multipitch_scores``: whole-track multi-pitch evaluation with mir_eval;
-  ``frame_accuracy`` (the same Accuracy on a common pitch grid, fast) and ``choose_threshold`` (on validation
-  tracks).
+  ``frame_accuracy`` (the same Accuracy on a common pitch grid, fast), ``choose_threshold`` (on validation
+  tracks) and ``relative_salience`` (a threshold relative to the track: what holds on unheard instruments).
 
 Tagging metrics come from scikit-learn (accuracy, macro recall, ROC-AUC, AP) in the notebooks.
 Taught in notebooks/06_training_multipitch.ipynb and notebooks/07_training_covers.ipynb.
@@ -140,6 +140,17 @@ def choose_threshold(salience_l, roll_l, threshold_v=None):
     accuracy_v = [np.mean([frame_accuracy(s, r, t) for s, r in zip(salience_l, roll_l, strict=True)])
                   for t in threshold_v]
     return float(threshold_v[int(np.argmax(accuracy_v))])
+
+
+def relative_salience(salience_m, percentile=99.0, floor=0.5):
+    """A salience (pitch, frame) divided by the level of the track's clearest notes (its ``percentile``-th
+    percentile, at least ``floor``) and clipped to 1: a threshold on it is relative to the track.
+
+    On instruments it has never heard a model is less sure of every note; a fixed threshold chosen on the
+    sound it knows then misses them (notebook 06, section "a threshold relative to the track").
+    """
+    salience_m = np.asarray(salience_m)
+    return np.minimum(salience_m / max(floor, float(np.percentile(salience_m, percentile))), 1.0)
 
 
 def mean_multipitch_scores(salience_l, roll_l, threshold, hop_sec, frequency_hz_v):

@@ -169,6 +169,16 @@ def pitch_scores(model, ds, config=None, threshold=0.5):
                                                                                        "Accuracy")}
 
 
+def pitch_pos_weight(ds, cap=10.0):
+    """The weight of the positive cells in the multi-pitch loss: (1 - r) / r for the share r of active
+    (pitch, frame) cells over the tracks of ``ds`` (a ``PitchDataset`` or a ``ConcatDataset`` of them), at
+    most ``cap``: a float for ``BCEWithLogitsLoss(pos_weight=...)`` (notebook 06, exercise 06.1)."""
+    part_l = ds.datasets if isinstance(ds, torch.utils.data.ConcatDataset) else [ds]
+    positive_rate = float(np.mean([part.get_target(key).float().mean().item() for part in part_l
+                                   for key in part.key_l]))
+    return min(cap, (1 - positive_rate) / positive_rate)
+
+
 def cover_scores(model, ds, config=None):
     """Ranking metrics (MAP, MR1, MRR, P@1, P@10) of whole-track embeddings: each track queries all others."""
     work_v = np.array([ds.get_target(key) for key in ds.key_l])

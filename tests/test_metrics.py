@@ -98,3 +98,18 @@ def test_ranking_metrics_of_some_queries_only():
     assert metrics.ranking_metrics(distance_m, label_v, query_mask_v=[True, True, False, False])["MAP"] == 1.0
     low = metrics.ranking_metrics(distance_m, label_v, query_mask_v=[False, False, True, True])
     assert low["MAP"] == pytest.approx(1 / 3) and low["n_query"] == 2
+
+
+def test_relative_salience_brings_back_quiet_notes_and_keeps_silence_silent():
+    """On unheard sound every note is less sure: relative to the track's clearest cells, it is above 0.5 again."""
+    rng = np.random.default_rng(0)
+    roll_m = rng.random((40, 200)) < 0.05
+    unsure_m = np.where(roll_m, 0.3, 0.02)  # notes ranked above every wrong cell, but below a fixed 0.5
+    relative_m = metrics.relative_salience(unsure_m)
+    assert metrics.frame_accuracy(unsure_m, roll_m, 0.5) == 0.0
+    assert metrics.frame_accuracy(relative_m, roll_m, 0.5) == 1.0  # 0.3 / max(0.5, p99) = 0.6
+    assert relative_m.max() <= 1.0 and np.isclose(relative_m[~roll_m].max(), 0.04)
+    quiet_m = np.full((40, 200), 0.01)  # a near-silent track: the floor keeps it below the threshold
+    assert metrics.relative_salience(quiet_m).max() == pytest.approx(0.02)
+    sure_m = np.where(roll_m, 0.99, 0.02)
+    assert np.allclose(metrics.relative_salience(sure_m)[roll_m], 1.0)

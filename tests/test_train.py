@@ -234,3 +234,28 @@ def test_predict_track_takes_float64_and_integer_arrays():
     X = np.random.default_rng(0).standard_normal((7, 3))  # float64, as numpy makes it
     torch.testing.assert_close(task.predict_track(model, X[0]), model.eval()(torch.from_numpy(X[:1]).float())[0])
     assert task.predict_track(model, np.ones(3, dtype=np.int64)).dtype == torch.float32
+
+
+class _RollDataset(torch.utils.data.Dataset):
+    """Tracks whose piano rolls have a given share of active cells (what ``task.pitch_pos_weight`` reads)."""
+
+    def __init__(self, share_l):
+        self.key_l = [f"track{i}" for i in range(len(share_l))]
+        self.roll_d = {key: (torch.arange(100) < round(100 * share)).float().reshape(1, 10, 10)
+                       for key, share in zip(self.key_l, share_l, strict=True)}
+
+    def __len__(self):
+        return len(self.key_l)
+
+    def get_target(self, key):
+        return self.roll_d[key]
+
+
+def test_pitch_pos_weight_over_tracks_and_concatenated_renderers():
+    """(1 - r) / r of the mean share r of active cells per track, at most the cap; a ConcatDataset (leave one
+    library out) counts the tracks of all its parts."""
+    assert task.pitch_pos_weight(_RollDataset([0.1, 0.3])) == pytest.approx(4.0)  # r = 0.2
+    assert task.pitch_pos_weight(_RollDataset([0.01])) == 10.0  # 99 capped at 10
+    assert task.pitch_pos_weight(_RollDataset([0.01]), cap=200) == pytest.approx(99.0)
+    both = torch.utils.data.ConcatDataset([_RollDataset([0.1]), _RollDataset([0.3, 0.2])])
+    assert task.pitch_pos_weight(both) == pytest.approx(4.0)
