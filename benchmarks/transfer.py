@@ -1,7 +1,7 @@
 """Leave one library out: does a tagging model hold on a sample library it never heard? (issue #28)
 
     .venv/bin/python benchmarks/transfer.py                          # dance type (2 front-ends), instruments
-    .venv/bin/python benchmarks/transfer.py --seeds 0 1 2            # mean ± sd over 3 seeds
+    .venv/bin/python benchmarks/transfer.py --seeds 0 1 2            # mean ± sd over 3 seeds, and their ensemble
     .venv/bin/python benchmarks/transfer.py --configs tag_instrument_lms.yaml --preset small
     .venv/bin/python benchmarks/transfer.py --configs pitch_bittner_hcqt.yaml     # multi-pitch (25-30 min a seed)
 
@@ -16,7 +16,9 @@ trained as notebook 06 trains it (the positives weighted by ``task.pitch_pos_wei
 (``metrics.relative_salience``), chosen on the validation split of the libraries it trained on.
 
 Prints, per config, a table (rows: the library left out; columns: the test split of each renderer, the one
-left out marked) and the held-out scores' minimum and mean. The first run renders the train and valid splits
+left out marked) and the held-out scores' minimum and mean; with several seeds (tagging configs), also the score
+of their ensemble (the mean of their track probabilities, as notebook 05's ensemble) on each library left out.
+The first run renders the train and valid splits
 played by ``merlin`` (``build.ensure_dataset(..., split=..., renderer='merlin')``, about 2 min for ``full``).
 """
 
@@ -67,8 +69,11 @@ def pitch_accuracy_d(model, config, valid_ds, test_d):
     return accuracy_d
 
 
-def train_without(config, left_out, test_d, preset, data_dir, seed, device):
-    """Train on every library but ``left_out``; the test score on each library's test split."""
+def train_without(config, left_out, test_d, preset, data_dir, seed, device, probability_d=None):
+    """Train on every library but ``left_out``; the test score on each library's test split.
+
+    ``probability_d`` (a dict, tagging tasks): receives the track probabilities and targets on the test split
+    of the library left out, ``task.track_probabilities``'s pair, for an ensemble of seeds."""
     generator = runtime.seed_everything(seed)
     trained_l = [library for library in LIBRARY_L if library != left_out]
     split_d = {split: task.renderer_dataset(config, preset, data_dir, split, trained_l) for split in ("train", "valid")}
@@ -85,8 +90,19 @@ def train_without(config, left_out, test_d, preset, data_dir, seed, device):
     if is_pitch:
         return {library: float(value) for library, value in pitch_accuracy_d(model, config, split_d["valid"],
                                                                                test_d).items()}
+    if probability_d is not None:
+        probability_d[left_out] = task.track_probabilities(model, test_d[left_out], task.get_task(config).activation)
     score_name = score_name_of(config)
     return {library: float(task.test_scores(model, config, test_ds)[score_name]) for library, test_ds in test_d.items()}
+
+
+def ensemble_score(config, probability_l):
+    """The headline score of the mean of several models' track probabilities ((prob_m, target) pairs, one per seed,
+    same tracks): ROC-AUC (multi-label) or accuracy (multi-class), as notebook 05 scores its ensemble."""
+    prob_m, target = np.mean([prob for prob, _ in probability_l], axis=0), probability_l[0][1]
+    if config.dataset.problem == "multilabel":
+        return task.tag_scores(prob_m, target)[0]
+    return float(np.mean(prob_m.argmax(axis=1) == np.asarray(target)))
 
 
 def transfer_table(config_name, seed_l, preset="full"):
@@ -95,7 +111,9 @@ def transfer_table(config_name, seed_l, preset="full"):
     config = load_config(runtime.project_dir() / "configs" / config_name)
     start = time.perf_counter()
     test_d = {library: task.renderer_dataset(config, preset, data_dir, "test", [library]) for library in LIBRARY_L}
-    score_d = {(left_out, seed): train_without(config, left_out, test_d, preset, data_dir, seed, device)
+    probability_d = {seed: {} for seed in seed_l}
+    score_d = {(left_out, seed): train_without(config, left_out, test_d, preset, data_dir, seed, device,
+                                               None if task.task_of(config) == "pitch" else probability_d[seed])
                for left_out in LIBRARY_L for seed in seed_l}
     score_name = score_name_of(config)
     line_l = [f"{config_name} ({preset} preset, seeds {list(seed_l)}, {(time.perf_counter() - start) / 60:.1f} min): "
@@ -113,6 +131,10 @@ def transfer_table(config_name, seed_l, preset="full"):
         line_l.append(f"| {left_out} | " + " | ".join(cell_l) + " |")
     line_l.append(f"held-out {score_name}: min {min(held_out_d.values()):.3f}, "
                   f"mean {np.mean(list(held_out_d.values())):.3f}")
+    if len(seed_l) > 1 and task.task_of(config) != "pitch":  # the seeds' models averaged, as notebook 05's ensemble
+        line_l.append(f"ensemble of the {len(seed_l)} seeds, held-out {score_name}: " + ", ".join(
+            f"{left_out} {ensemble_score(config, [probability_d[seed][left_out] for seed in seed_l]):.3f}"
+            for left_out in LIBRARY_L))
     return line_l, held_out_d
 
 
