@@ -1,9 +1,9 @@
-"""Leave one library out: does a tagging model hold on a sample library it never heard? (issue #28)
+"""Leave one library out: does a model hold on a sample library it never heard? (issue #28)
 
     .venv/bin/python benchmarks/transfer.py                          # dance type (2 front-ends), instruments
     .venv/bin/python benchmarks/transfer.py --seeds 0 1 2            # mean ± sd over 3 seeds, and their ensemble
     .venv/bin/python benchmarks/transfer.py --configs tag_instrument_lms.yaml --preset small
-    .venv/bin/python benchmarks/transfer.py --configs pitch_bittner_hcqt.yaml     # multi-pitch (25-30 min a seed)
+    .venv/bin/python benchmarks/transfer.py --configs pitch_bittner_hcqt.yaml     # multi-pitch (71 min a seed, 2 cores)
 
 The course's three renderers (``synth``, the synthesiser; ``timgm`` and ``merlin``, two sample libraries) play
 the same notes. For each renderer in turn, a model is trained (as notebook 05 trains it: ``train.fit``, early
