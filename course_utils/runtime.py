@@ -103,6 +103,23 @@ def init_distributed():
     return rank, world_size
 
 
+def finish_distributed():
+    """Leave the process group of a ``torchrun`` launch cleanly: the last line of a script that called
+    ``init_distributed``. Outside torchrun it does nothing.
+
+    Every process first waits at a barrier for the others, then the group is destroyed. Without the barrier
+    a process that finishes first can tear down its gloo connections while a peer still uses them, and the
+    peer aborts (SIGABRT, "terminate called without an active exception") after a training that went well.
+    Call it only after a run that succeeded: a process that failed never reaches the barrier, and torchrun
+    stops the others.
+    """
+    import torch
+
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
+
+
 def is_main_process():
     """True in a plain run and in rank 0 of a distributed one (the process that writes files and logs)."""
     return distributed_world()[0] == 0

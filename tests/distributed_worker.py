@@ -19,4 +19,4 @@ history = train.fit(model, loader_d["train"], loader_d["valid"], torch.nn.MSELos
                     checkpoint_path=out_dir / "best.pt")
 torch.save({"state": model.state_dict(), "history": history, "world_size": world_size,
             "batch_per_process": loader_d["train"].batch_size}, out_dir / f"rank{rank}.pt")
-torch.distributed.destroy_process_group()
+runtime.finish_distributed()

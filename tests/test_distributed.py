@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
-from course_utils import train
+from course_utils import runtime, train
 
 from .distributed_case import make_case
 
@@ -65,3 +65,15 @@ def test_mixed_precision_only_on_cuda():
     settings = train.train_settings({"train": {"batch_size": 8, "learning_rate": 0.1, "max_epoch": 1, "patience": 1}})
     assert settings.mixed_precision is True
     assert train._mixed_precision(settings, torch.device("cpu")) == (None, None)
+
+
+def test_finishing_waits_for_every_process_before_leaving_the_group(monkeypatch):
+    call_l = []
+    monkeypatch.setattr(torch.distributed, "is_initialized", lambda: True)
+    monkeypatch.setattr(torch.distributed, "barrier", lambda: call_l.append("barrier"))
+    monkeypatch.setattr(torch.distributed, "destroy_process_group", lambda: call_l.append("destroy"))
+    runtime.finish_distributed()
+    assert call_l == ["barrier", "destroy"], "a process that leaves first must not tear down its peers' links"
+    monkeypatch.setattr(torch.distributed, "is_initialized", lambda: False)
+    runtime.finish_distributed()
+    assert call_l == ["barrier", "destroy"], "outside torchrun it does nothing"

@@ -72,6 +72,7 @@ def run(config_path, data_dir, override_d, checkpoint_dir):
         saved = f"model saved to {checkpoint_path}" if checkpoint_path.is_file() else "no checkpoint was written"
         print(f"{Path(config_path).name}: test " + ", ".join(f"{name} {value:.3f}" for name, value in score_d.items())
               + f"; {saved}")
+    runtime.finish_distributed()
     return score_d
 
 
