@@ -284,11 +284,10 @@ def fit(model, train_loader, valid_loader, loss_fn, config, device=None, optimiz
     torch.compile fails, e.g. without a C++ compiler, training goes on without it, with a warning) and
     ``mixed_precision`` (default true; CUDA only).
 
-    Several GPUs or machines: launch the same script with ``torchrun``, call ``runtime.init_distributed()``
-    first and ``runtime.finish_distributed()`` last. ``fit`` then trains a ``DistributedDataParallel`` copy
-    of the model (gradients averaged over the processes; ``make_loaders`` shards the training batches), every
-    process evaluates the whole validation split (so all stop at the same epoch), and rank 0 alone writes the
-    checkpoint and shows the progress bar.
+    Several GPUs or machines: ``torchrun``, ``runtime.init_distributed()`` first and ``finish_distributed()``
+    last. ``fit`` then trains a ``DistributedDataParallel`` copy of the model (gradients averaged; ``make_loaders``
+    shards the training batches), every process evaluates the whole validation split (so all stop at the same
+    epoch), and rank 0 alone writes the checkpoint and shows the progress bar.
 
     Returns
     -------
