@@ -21,6 +21,7 @@ import numba
 import numpy as np
 
 from course_utils import metrics
+from course_utils.audio_store import open_audio_file, read_audio
 
 PITCH_CLASS_L = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 
@@ -28,6 +29,13 @@ PITCH_CLASS_L = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"
 def chroma_sequence(audio_v, sr_hz, hop_length=2048):
     """(12, T) chroma of a track (``librosa.feature.chroma_cqt``), one frame every ``hop_length`` samples."""
     return librosa.feature.chroma_cqt(y=np.asarray(audio_v, dtype=np.float32), sr=sr_hz, hop_length=hop_length)
+
+
+def audio_chroma_sequences(hdf5_audio_file, key_l):
+    """[(12, T)] ``chroma_sequence`` of the audio of each track of a dataset's ``_audio.hdf5``: what the
+    non-learned baselines compare."""
+    with open_audio_file(hdf5_audio_file) as audio_fid:
+        return [chroma_sequence(*read_audio(audio_fid, key, hdf5_audio_file)) for key in key_l]
 
 
 def _profiles(sequence_l):
@@ -95,6 +103,45 @@ def alignment_distances(sequence_l):
             cost_m = 1 - frame_l[i].T @ np.roll(frame_l[j], shift_m[i, j], axis=0)
             distance_m[i, j] = distance_m[j, i] = 0.5 * (_open_end_dtw(cost_m) + _open_end_dtw(cost_m.T.copy()))
     return distance_m
+
+
+def melody_chroma(salience_m, time_pool=2, voicing_threshold=0.3):
+    """The melody as one pitch class per frame: what notebook 07's embedding reads.
+
+    Parameters
+    ----------
+    salience_m : (n_pitch, T) melody salience (probabilities in [0, 1]) over whole octaves (n_pitch = 12 x octaves)
+    time_pool : frames of the salience per output frame (their maximum); 2 turns 46-ms frames into 93-ms ones
+    voicing_threshold : below it the frame holds no melody
+
+    Returns
+    -------
+    (12, T // time_pool) one-hot pitch class of the most salient pitch (folded over octaves), 0 where no melody
+    """
+    chroma_m = salience_m.reshape(-1, 12, salience_m.shape[-1]).max(axis=0)
+    n_frame = chroma_m.shape[-1] // time_pool
+    chroma_m = chroma_m[:, : n_frame * time_pool].reshape(12, n_frame, time_pool).max(axis=-1)
+    decided_m = np.zeros_like(chroma_m)
+    decided_m[chroma_m.argmax(axis=0), np.arange(n_frame)] = 1.0
+    return decided_m * (chroma_m.max(axis=0) >= voicing_threshold)
+
+
+def melody_chroma_of(melody_model, cache_path, key_l):
+    """{key: (12, T) melody chroma} of tracks whose HCQT is in a feature file (``feature_cache.f_cache_features``),
+    by a trained melody extractor (``task.salience``, then ``melody_chroma``)."""
+    import h5py
+
+    from course_utils import feature_cache, task  # task loads the Dataset classes: imported when used
+
+    with h5py.File(cache_path, "r") as cache_fid:
+        return {key: melody_chroma(task.salience(melody_model,
+                                                 feature_cache.f_read_cached_feature(cache_fid, key, cache_path)[0]))
+                for key in key_l}
+
+
+def melody_alignment(cover_ds):
+    """(N, N) ``alignment_distances`` between the melody chroma of every track of a ``CoverDataset``."""
+    return alignment_distances([cover_ds.get_track(key)[0].numpy().reshape(12, -1) for key in cover_ds.key_l])
 
 
 def standardised(distance_m):

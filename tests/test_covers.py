@@ -8,6 +8,8 @@ import pytest
 from course_utils import annotation, covers
 from course_utils.data import build, plan, render, scores
 
+from .helpers import sine_track, write_audio_hdf5
+
 TINY_COVERS = plan.Preset("tiny", n_cover_tunes=2, max_versions_per_tune=2, n_single_chorales=0, n_tunes_per_dance=1,
                           chorale_max_sec=4.0, fiddle_max_sec=4.0, n_folk_families=3, max_versions_per_family=2,
                           cover_max_sec=4.0)
@@ -164,3 +166,24 @@ def test_the_notes_played_are_those_of_the_rendered_entry_without_rendering():
     assert [(note["midi"], round(note["time"], 4)) for note in note_l] == [
         (note["value"], note["time"]) for note in entry["pitchmidi"]]
     assert round(duration_sec, 4) == entry["duration_sec"][0]["value"]
+
+
+def test_melody_chroma_keeps_the_most_salient_pitch_class_folded_over_octaves_and_silence_silent():
+    salience_m = np.zeros((72, 8))
+    salience_m[12 * 2 + 7, :4] = 0.9      # G in the third octave for 4 frames
+    salience_m[12 * 4 + 2, 1] = 0.95      # a louder D two octaves up in one frame: it wins the pooled frame
+    salience_m[12 * 1 + 4, 4:6] = 0.6     # then E
+    salience_m[12 * 3 + 9, 6:] = 0.2      # then an A too quiet to be the melody
+    chroma_m = covers.melody_chroma(salience_m)
+    assert chroma_m.shape == (12, 4), "(12, T // 2): 12 pitch classes, two frames pooled"
+    assert chroma_m.sum(axis=0).tolist() == [1, 1, 1, 0], "one pitch class a voiced frame, none when unvoiced"
+    assert [covers.PITCH_CLASS_L[i] for i in chroma_m.argmax(axis=0)[:3]] == ["D", "G", "E"]
+    assert covers.melody_chroma(salience_m, voicing_threshold=0.1)[9, 3] == 1, "a lower threshold keeps the A"
+
+
+def test_audio_chroma_sequences_hear_the_pitch_class_of_each_track(tmp_path):
+    audio_path = write_audio_hdf5(tmp_path / "two_audio.hdf5", {"a.wav": sine_track(2.0, 440.0),
+                                                                 "e.wav": sine_track(2.0, 329.63)})
+    sequence_l = covers.audio_chroma_sequences(audio_path, ["e.wav", "a.wav"])
+    assert [sequence_m.shape[0] for sequence_m in sequence_l] == [12, 12], "(12, T) per track, in key_l's order"
+    assert [covers.PITCH_CLASS_L[sequence_m.mean(axis=1).argmax()] for sequence_m in sequence_l] == ["E", "A"]
