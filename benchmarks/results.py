@@ -13,7 +13,8 @@ over the seeds. The data and its splits are the same for every seed. The execute
 data/executed/ to be read (``-seed1``, ``-seed2`` ... for the other seeds).
 
 ``--transfer`` adds the leave-one-library-out tables of ``benchmarks/transfer.py`` (the tagging models trained
-without each renderer in turn, scored on the one left out) with the same seeds; ``--transfer`` alone, with no
+without each renderer in turn, scored on the one left out) and of ``benchmarks/transfer_covers.py`` (the cover
+system, about 30 min a seed) with the same seeds; ``--transfer`` alone, with no
 notebook prefix, runs only those (``results.py --transfer --seeds 3 none``: the prefix 'none' matches no notebook).
 """
 
@@ -117,6 +118,9 @@ def main(prefix_l, n_seed, with_transfer=False):
         print("\nLeave one library out (benchmarks/transfer.py):")
         for config_name in transfer.DEFAULT_CONFIG_L:
             print("\n" + "\n".join(transfer.transfer_table(config_name, range(n_seed))[0]), flush=True)
+        import transfer_covers  # benchmarks/transfer_covers.py: notebook 07's two-stage system
+
+        print("\n" + "\n".join(transfer_covers.transfer_table(range(n_seed))[0]), flush=True)
 
 
 if __name__ == "__main__":

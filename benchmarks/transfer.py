@@ -105,6 +105,25 @@ def ensemble_score(config, probability_l):
     return float(np.mean(prob_m.argmax(axis=1) == np.asarray(target)))
 
 
+def left_out_rows(score_d, seed_l):
+    """The markdown table of a leave-one-library-out run (lines: rows = the library left out, columns = the test
+    split of each library, mean ± sd over the seeds, the library left out in bold) and the held-out mean per library.
+
+    ``score_d``: (library left out, seed) -> {library tested on: score}."""
+    line_l = ["| left out | " + " | ".join(LIBRARY_L) + " |", "| --- | " + " | ".join("---:" for _ in LIBRARY_L) + " |"]
+    held_out_d = {}
+    for left_out in LIBRARY_L:
+        cell_l = []
+        for library in LIBRARY_L:
+            value_v = np.array([score_d[left_out, seed][library] for seed in seed_l])
+            text = f"{value_v.mean():.3f}" + (f" ± {value_v.std(ddof=1):.3f}" if len(value_v) > 1 else "")
+            cell_l.append(f"**{text}** (left out)" if library == left_out else text)
+            if library == left_out:
+                held_out_d[library] = float(value_v.mean())
+        line_l.append(f"| {left_out} | " + " | ".join(cell_l) + " |")
+    return line_l, held_out_d
+
+
 def transfer_table(config_name, seed_l, preset="full"):
     """The leave-one-library-out table of one config (markdown lines) and its held-out scores per library."""
     data_dir, device = runtime.project_dir() / "data", runtime.get_device()
@@ -116,19 +135,9 @@ def transfer_table(config_name, seed_l, preset="full"):
                                                None if task.task_of(config) == "pitch" else probability_d[seed])
                for left_out in LIBRARY_L for seed in seed_l}
     score_name = score_name_of(config)
+    row_l, held_out_d = left_out_rows(score_d, seed_l)
     line_l = [f"{config_name} ({preset} preset, seeds {list(seed_l)}, {(time.perf_counter() - start) / 60:.1f} min): "
-              f"test {score_name} per track; rows: the library left out of training",
-              "| left out | " + " | ".join(LIBRARY_L) + " |", "| --- | " + " | ".join("---:" for _ in LIBRARY_L) + " |"]
-    held_out_d = {}
-    for left_out in LIBRARY_L:
-        cell_l = []
-        for library in LIBRARY_L:
-            value_v = np.array([score_d[left_out, seed][library] for seed in seed_l])
-            text = f"{value_v.mean():.3f}" + (f" ± {value_v.std(ddof=1):.3f}" if len(value_v) > 1 else "")
-            cell_l.append(f"**{text}** (left out)" if library == left_out else text)
-            if library == left_out:
-                held_out_d[library] = float(value_v.mean())
-        line_l.append(f"| {left_out} | " + " | ".join(cell_l) + " |")
+              f"test {score_name} per track; rows: the library left out of training", *row_l]
     line_l.append(f"held-out {score_name}: min {min(held_out_d.values()):.3f}, "
                   f"mean {np.mean(list(held_out_d.values())):.3f}")
     if len(seed_l) > 1 and task.task_of(config) != "pitch":  # the seeds' models averaged, as notebook 05's ensemble
