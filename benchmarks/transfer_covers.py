@@ -22,6 +22,7 @@ computed once per run, for all seeds), removed at the end, on Ctrl-C and when th
 """
 
 import argparse
+import contextlib
 import json
 import tempfile
 import time
@@ -70,7 +71,9 @@ def collection_without(left_out, preset, data_dir, out_dir):
             stand_in_d[entry["filepath"][0]["value"]] = (split_audio, entry)
     fold_audio = Path(out_dir) / f"course-{preset}-covers-without-{left_out}_audio.hdf5"
     entry_l = []
-    with h5py.File(fold_audio, "w") as fold_fid:
+    with contextlib.ExitStack() as stack:
+        fold_fid = stack.enter_context(h5py.File(fold_audio, "w"))
+        source_fid_d = {}  # each source file opened once
         for entry in data_d["collection"]["entry"]:
             if entry["split"][0]["value"] not in TRAINED_SPLIT_L:
                 continue
@@ -78,14 +81,22 @@ def collection_without(left_out, preset, data_dir, out_dir):
             source_audio = audio_path
             if _renderer_of(entry) == left_out:
                 source_audio, entry = stand_in_d[key]
-            with h5py.File(source_audio, "r") as source_fid:
-                source_fid.copy(key, fold_fid)  # the compressed samples and their sr_hz, as stored
+            if source_audio not in source_fid_d:
+                source_fid_d[source_audio] = stack.enter_context(h5py.File(source_audio, "r"))
+            source_fid_d[source_audio].copy(key, fold_fid)  # the compressed samples and their sr_hz, as stored
             entry_l.append(entry)
     data_d["collection"]["entry"] = entry_l
     fold_pyjama = fold_audio.with_name(f"course-{preset}-covers-without-{left_out}.pyjama")
     with open(fold_pyjama, "w", encoding="utf-8") as fid:
         json.dump(data_d, fid)
     return fold_audio, fold_pyjama
+
+
+def keys_and_works(pyjama_path):
+    """([key], (N,) work) of every version of a ``.pyjama``, in its order."""
+    entry_l = annotation.load_pyjama(pyjama_path)["collection"]["entry"]
+    return [entry["filepath"][0]["value"] for entry in entry_l], np.array([entry["work_id"][0]["value"]
+                                                                          for entry in entry_l])
 
 
 def work_of(cover_ds):
@@ -137,7 +148,7 @@ def system_map(system, test_file_pair, cover_config, feature_path):
     """MAP of the embedding + alignment on the test versions of one renderer (every version queries the others)."""
     melody_system, cover_model, weight = system
     audio_path, pyjama_path = test_file_pair
-    key_l = [entry["filepath"][0]["value"] for entry in annotation.load_pyjama(pyjama_path)["collection"]["entry"]]
+    key_l, _ = keys_and_works(pyjama_path)
     test_ds = melody_cover_dataset(melody_system, audio_path, pyjama_path, "test", key_l, feature_path, cover_config)
     embedding_m = metrics.pairwise_distances(task.track_embeddings(cover_model, test_ds)).numpy()
     fused_m = covers.fused_distances(embedding_m, covers.melody_alignment(test_ds), weight)
@@ -147,9 +158,7 @@ def system_map(system, test_file_pair, cover_config, feature_path):
 def baseline_map(test_file_pair):
     """MAP of the better non-learned baseline (chroma profile or chroma DTW of the audio) on one renderer's tests."""
     audio_path, pyjama_path = test_file_pair
-    entry_l = annotation.load_pyjama(pyjama_path)["collection"]["entry"]
-    key_l = [entry["filepath"][0]["value"] for entry in entry_l]
-    work_v = np.array([entry["work_id"][0]["value"] for entry in entry_l])
+    key_l, work_v = keys_and_works(pyjama_path)
     chroma_l = covers.audio_chroma_sequences(audio_path, key_l)
     return max(metrics.ranking_metrics(distance_m, work_v)["MAP"]
                for distance_m in (covers.profile_distances(chroma_l), covers.alignment_distances(chroma_l)))
