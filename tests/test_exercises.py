@@ -444,3 +444,23 @@ def test_a_notebook_with_its_exercises_solved_runs_and_every_check_passes(notebo
     for index in check_index_l:
         printed = "".join(output.get("text", "") for output in notebook.cells[index].outputs)
         assert " passed: " in printed, f"{notebook_path.name} cell {index}: {printed}"
+
+
+def test_an_answer_that_calls_the_package_function_it_should_reproduce_is_refused_naming_it():
+    from course_utils.exercises import checking
+
+    @checking.exercise("99.9", "99_test", "a test exercise", "map_of", "write map_of(distance_m, work_v)", ["a hint"],
+                       forbidden_l=[metrics.ranking_metrics])
+    def _check(map_of):
+        distance_m, work_v = np.array([[0.0, 1, 2], [1, 0, 3], [2, 3, 0]]), np.array([0, 0, 1])
+        checking.call(map_of, distance_m, work_v)
+        metrics.ranking_metrics(distance_m, work_v)  # the checker's own call is not the student's
+        return "checked"
+
+    try:
+        refused = exercises.evaluate("99.9", lambda d, w: metrics.ranking_metrics(d, w)["MAP"])
+        accepted = exercises.evaluate("99.9", lambda d, w: 0.5)
+    finally:
+        del exercises.EXERCISE_D["99.9"]
+    assert refused.status == "not yet" and "course_utils.metrics.ranking_metrics" in refused.message, refused.message
+    assert accepted.passed, accepted.message

@@ -60,6 +60,8 @@ class Exercise:
 
     hint_l : hints from the vaguest to the most precise; none of them is the answer
     time_limit_sec : how long the checker may run the student's code before the verdict "did not finish"
+    forbidden_l : the package's functions that the exercise asks the student to write: an answer that calls one of
+        them directly is refused, naming it (``call`` watches for them)
     example_context : for an experiment, whose check also reads what the notebook measured (``check(id, answer,
         **context)``): a function giving a context made up for the tests (None for the other exercises)
     """
@@ -73,6 +75,7 @@ class Exercise:
     checker: object
     time_limit_sec: float = 20.0
     example_context: object = None
+    forbidden_l: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -94,14 +97,16 @@ EXERCISE_D = {}
 _HINTS_SHOWN_D = {}  # exercise id -> number of hints shown in this kernel
 
 
-def exercise(exercise_id, notebook, title, name, task, hint_l, time_limit_sec=20.0, example_context=None):
+def exercise(exercise_id, notebook, title, name, task, hint_l, time_limit_sec=20.0, example_context=None,
+             forbidden_l=()):
     """Register a checker: a function of the answer (and of the context of an experiment) that returns what was
-    checked or raises Wrong/NotDone."""
+    checked or raises Wrong/NotDone. ``forbidden_l``: the package functions the answer must not call (see
+    ``Exercise``)."""
 
     def register(checker):
         hints = (hint_l,) if isinstance(hint_l, str) else tuple(hint_l)
         EXERCISE_D[exercise_id] = Exercise(exercise_id, notebook, title, name, task, hints, checker, time_limit_sec,
-                                           example_context)
+                                           example_context, tuple(forbidden_l))
         return checker
 
     return register
@@ -169,8 +174,12 @@ def _random_state_kept():
             np.random.set_state(numpy_state)
 
 
+_FORBIDDEN_L = []  # the package functions that the answer being checked must not call (set by _run_checker)
+
+
 def _run_checker(exercise, answer, context_d):
     """(status, message) of one answer (see the module docstring)."""
+    _FORBIDDEN_L[:] = exercise.forbidden_l
     try:
         with _time_limit(exercise.time_limit_sec), _random_state_kept():
             if answer is None or answer is Ellipsis:
@@ -188,6 +197,8 @@ def _run_checker(exercise, answer, context_d):
                            "function gives its result with `return`")
     except Exception as error:  # the student's code failed: say where, never a bare traceback
         return "not yet", f", not yet: {_raised_message(error)}"
+    finally:
+        _FORBIDDEN_L.clear()
 
 
 def evaluate(exercise_id, answer, **context_d):
@@ -266,12 +277,50 @@ def call(function, *arg_l, copy_arguments=True, **kwarg_d):
         raise Wrong(f"expected a function, got {type(function).__name__}")
     if copy_arguments:
         arg_l, kwarg_d = copy.deepcopy(arg_l), copy.deepcopy(kwarg_d)
-    value = function(*arg_l, **kwarg_d)
+    with _forbidden_calls_watched(_FORBIDDEN_L) as called_l:
+        value = function(*arg_l, **kwarg_d)
+    if called_l:
+        raise Wrong(f"your code calls {called_l[0]}, the package's own version of what this exercise asks you to "
+                    "write: write it with numpy / torch operations instead (the package function is for after the "
+                    "exercise)")
     if value is None:
         raise Wrong("your function returned None: did you forget the `return`?")
     if isinstance(value, collections.abc.Iterator):  # a generator, map, zip...: its values, once
         value = list(value)
     return value
+
+
+def _qualified_name(function):
+    return f"{function.__module__}.{function.__qualname__}"
+
+
+@contextlib.contextmanager
+def _forbidden_calls_watched(forbidden_l):
+    """Yield a list that receives the qualified name of each function of ``forbidden_l`` called directly by code
+    outside the package (the student's) while the block runs: a profile hook on this thread, only when the list
+    is not empty (a call made by the package itself, e.g. the checker's reference, is not the student's)."""
+    called_l = []
+    code_d = {getattr(function, "__code__", None): function for function in forbidden_l}
+    code_d.pop(None, None)
+    if not code_d:
+        yield called_l
+        return
+    package_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+    def profile(frame, event, _arg):
+        if event == "call" and frame.f_code in code_d and frame.f_back is not None:
+            caller = os.path.abspath(frame.f_back.f_code.co_filename)
+            if not caller.startswith(package_dir):
+                name = _qualified_name(code_d[frame.f_code])
+                if name not in called_l:
+                    called_l.append(name)
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        yield called_l
+    finally:
+        sys.setprofile(previous)
 
 
 def as_array(value, what):
