@@ -688,3 +688,18 @@ def test_renderer_dataset_trains_without_a_renderer_and_tests_on_it_alone(tiny_d
     assert len(merlin_only) == len(mixed.datasets[1])
     with pytest.raises(ValueError, match="renderer_l is empty"):
         task.renderer_dataset(config, "tiny", out_dir, "train", [])
+
+
+@pytest.mark.parametrize("under_the_file", [False, True])
+def test_build_with_out_an_existing_file_is_one_line_naming_it(tmp_path, capsys, under_the_file):
+    from course_utils.data import __main__ as data_command
+
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("a student's file, kept")
+    out = a_file / "data" if under_the_file else a_file
+    with pytest.raises(SystemExit) as exit_info:
+        data_command.main(["build", "--preset", "small", "--out", str(out)])
+    assert exit_info.value.code == 2
+    error_line_l = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert len(error_line_l) == 1 and f"{a_file} is a file, not a folder" in error_line_l[0], error_line_l
+    assert a_file.read_text() == "a student's file, kept"

@@ -9,6 +9,7 @@
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from course_utils.data import build
 
@@ -31,6 +32,9 @@ def main(argv=None):
     if args.command == "build":
         if args.preset not in build.PRESET_D:
             parser.error(f"unknown preset '{args.preset}'; use one of {', '.join(build.PRESET_D)}")
+        out_problem = _out_folder_problem(Path(args.out))
+        if out_problem:
+            parser.error(out_problem)
         for covers in (False, True):  # the preset, then its cover collection (notebook 07)
             audio_path, pyjama_path = build.build_dataset(args.preset, args.out, n_workers=args.workers, covers=covers)
             size_mb = (audio_path.stat().st_size + pyjama_path.stat().st_size) / 1e6
@@ -47,6 +51,15 @@ def main(argv=None):
         print(f"{len(index_d['tunes'])} tunes ({n_cover} with several harmonisations), "
               f"{len(index_d['duplicates'])} duplicates, in {time.perf_counter() - start:.1f} s")
     return 0
+
+
+def _out_folder_problem(out_dir):
+    """Why ``out_dir`` cannot hold the dataset (a file, or under a file, of that name), or None."""
+    for path in (out_dir, *out_dir.parents):
+        if path.exists() and not path.is_dir():
+            return (f"--out {out_dir}: {path} is a file, not a folder; give a folder for the dataset (it is created if "
+                    "missing), e.g. --out data")
+    return None
 
 
 if __name__ == "__main__":
