@@ -24,9 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
-from tqdm.auto import tqdm
 
-from course_utils import augment, model_factory
+from course_utils import augment, dataset, model_factory, train
 from course_utils.config import ConfigError, as_config
 
 VIEW_NAME_L = ("gain_db", "random_eq", "noise_db", "band_shift", "lag_stretch")
@@ -101,6 +100,27 @@ class TrackCrops(Dataset):
             return {"X_a": self.crop(X_l[0]), "X_b": self.crop(X_l[0])}
         first, second = torch.randperm(len(X_l))[:2].tolist()  # two different renderers
         return {"X_a": self.crop(X_l[first]), "X_b": self.crop(X_l[second])}
+
+
+class UnlabelledFeatures(dataset.PatchDataset):
+    """The features of every track of a split, no label read (the target of a track is empty): what the contrastive
+    crops are cut from. The same reading, placement and patches as every dataset of the course."""
+
+    def make_target(self, entry, time_sec_v):
+        return torch.zeros(0)
+
+    def get_y(self, key, start_frame, end_frame):
+        return torch.zeros(0)
+
+
+class CropDataset(TrackCrops):
+    """The Dataset of the ``contrastive`` task (``task.TASK_D``): ``TrackCrops`` of the features of a split's tracks
+    (``UnlabelledFeatures``), crops of ``feature.patch_L_frame`` frames, ``n_item_per_track`` pairs per track and
+    epoch. Keyword arguments go to the feature dataset (e.g. ``feature_placement``, ``progress``)."""
+
+    def __init__(self, hdf5_audio_file, pyjama_annot_file, split, config, n_item_per_track=1, **dataset_kwarg_d):
+        self.feature_ds = UnlabelledFeatures(hdf5_audio_file, pyjama_annot_file, split, config, **dataset_kwarg_d)
+        super().__init__(self.feature_ds, config["feature"]["patch_L_frame"], n_item_per_track)
 
 
 class FeatureViews:
@@ -185,6 +205,7 @@ class ContrastiveModel(nn.Module):
     def __init__(self, config, input_dim, projection_dim):
         super().__init__()
         self.encoder = model_factory.NetModel(config, input_dim)
+        self.input_dim = self.encoder.input_dim  # 4-D: fit trains it in channels-last memory format
         if len(self.encoder.output_dim) != 2:
             raise ConfigError(f"the encoder {self.encoder.name} outputs {self.encoder.output_dim}: a contrastive "
                               "encoder gives one embedding per patch, (B, D); end its model with a pooling over "
@@ -209,61 +230,62 @@ def pretrain_settings(config, fast_mode=False):
     section_d.setdefault("n_item_per_track", 1)
     section_d.setdefault("views", {})
     section_d.setdefault("renderer_swap", [])
-    unknown_l = [name for name in section_d["renderer_swap"] if name not in ("synth", "timgm")]
+    from course_utils.data import renderers  # imported here: the data package loads music21 (seconds)
+
+    unknown_l = [name for name in section_d["renderer_swap"] if name not in renderers.TRAINING_RENDERER_L]
     if unknown_l or len(section_d["renderer_swap"]) == 1:
         raise ConfigError(f"pretrain.renderer_swap: {section_d['renderer_swap']}: name two or more of the training "
-                          "renderers (synth, timgm), or none; merlin is held out (it is B)")
+                          f"renderers ({', '.join(renderers.TRAINING_RENDERER_L)}), or none; "
+                          f"{renderers.HELDOUT_RENDERER} is held out (it is B)")
     return as_config(section_d, "pretrain")
 
 
-def contrastive_loss(model, batch, views, temperature, device):
-    """NT-Xent of a batch ``{'X_a', 'X_b'}`` after ``views`` changed each crop."""
-    z_a = model(views(batch["X_a"]).to(device))
-    z_b = model(views(batch["X_b"]).to(device))
-    return nt_xent_loss(z_a, z_b, temperature)
+class NTXentLoss(nn.Module):
+    """``nt_xent_loss`` at the temperature of ``pretrain.temperature``, as a module: ``loss(z_a, z_b)``."""
+
+    def __init__(self, temperature=0.1):
+        super().__init__()
+        self.temperature = float(temperature)
+
+    def forward(self, z_a, z_b):
+        return nt_xent_loss(z_a, z_b, self.temperature)
 
 
-def pretrain(model, train_crops, valid_crops, settings, device=None, generator=None):
-    """Train ``model`` (a ``ContrastiveModel``) on pairs of views for ``settings.max_epoch`` epochs.
+def views_batch_loss(views, loss_fn, device):
+    """The batch loss of contrastive pretraining, for ``train.fit``: ``loss_fn`` (NT-Xent) of the projections of the
+    two crops of each item (``{'X_a', 'X_b'}``, no label) after ``views`` changed each of them (on the CPU, where
+    the views draw their random numbers), on ``device``. A function ``(model, batch) -> loss``."""
+
+    def batch_loss(model, batch):
+        return loss_fn(model(views(batch["X_a"]).to(device)), model(views(batch["X_b"]).to(device)))
+
+    return batch_loss
+
+
+def pretrain(model, train_crops, valid_crops, settings, device=None, generator=None, checkpoint_path=None,
+             config=None):
+    """Train ``model`` (a ``ContrastiveModel``) on pairs of views for ``settings.max_epoch`` epochs: ``train.fit``
+    with the views' batch loss, every epoch kept (``keep_last``: the contrastive loss has no labels to overfit).
 
     train_crops, valid_crops : ``TrackCrops`` (batches of ``settings.batch_size`` tracks, the last incomplete
         batch dropped: NT-Xent needs the whole batch as negatives)
-    settings : ``pretrain_settings(config, fast_mode)``
-    Returns a history ``{'train_loss': [...], 'valid_loss': [...]}`` (mean NT-Xent per epoch). The model ends with
-    the weights of its last epoch: the contrastive loss has no labels to overfit, only views.
+    settings : ``pretrain_settings(config, fast_mode)`` (``compile`` and ``channels_last`` as in a train section)
+    checkpoint_path, config : the last epoch's model saved there with ``config`` (optional)
+    Returns a history ``{'train_loss': [...], 'valid_loss': [...]}`` (mean NT-Xent per epoch); a NaN loss stops
+    with a message that says whether the crops or the learning rate are to blame. The model ends with the
+    weights of its last epoch.
     """
     device = device if device is not None else next(model.parameters()).device
-    views = make_views(settings.views)
-    optimizer = torch.optim.Adam(model.parameters(), lr=settings.learning_rate)
     train_loader = DataLoader(train_crops, batch_size=settings.batch_size, shuffle=True, drop_last=True,
                               generator=generator)
     valid_loader = DataLoader(valid_crops, batch_size=min(settings.batch_size, len(valid_crops)), drop_last=True)
     if len(train_loader) == 0:
         raise ValueError(f"pretrain.batch_size {settings.batch_size} is larger than the {len(train_crops)} training "
                          "items: lower it, or raise pretrain.n_item_per_track")
-    history = {"train_loss": [], "valid_loss": []}
-    for _ in tqdm(range(settings.max_epoch), desc="pretraining", unit="epoch"):
-        model.train()
-        loss_l = []
-        for batch in train_loader:
-            optimizer.zero_grad()
-            loss = contrastive_loss(model, batch, views, settings.temperature, device)
-            if not math.isfinite(loss.item()):
-                cause = ("the crops hold NaN or inf: check the audio and the features" if not
-                         (torch.isfinite(batch["X_a"]).all() and torch.isfinite(batch["X_b"]).all()) else
-                         f"pretrain.learning_rate ({settings.learning_rate}) may be too high")
-                raise FloatingPointError(f"the contrastive loss is {loss.item()}: {cause}")
-            loss.backward()
-            optimizer.step()
-            loss_l.append(loss.item())
-        history["train_loss"].append(sum(loss_l) / len(loss_l))
-        history["valid_loss"].append(contrastive_validation_loss(model, valid_loader, views, settings, device))
-    return history
-
-
-@torch.no_grad()
-def contrastive_validation_loss(model, loader, views, settings, device):
-    """Mean NT-Xent over the batches of ``loader`` in eval mode."""
-    model.eval()
-    loss_l = [contrastive_loss(model, batch, views, settings.temperature, device).item() for batch in loader]
-    return sum(loss_l) / max(len(loss_l), 1)
+    fit_section_d = {key: settings[key] for key in train.TRAIN_KEY_D if settings.get(key) is not None}
+    fit_settings = train.train_settings({"train": {**fit_section_d, "patience": settings.max_epoch}})
+    history = train.fit(model, train_loader, valid_loader, None, config or {"pretrain": settings.to_dict()},
+                        device=device, checkpoint_path=checkpoint_path, keep_last=True, settings=fit_settings,
+                        batch_loss=views_batch_loss(make_views(settings.views), NTXentLoss(settings.temperature),
+                                                    device))
+    return {"train_loss": history["train_loss"], "valid_loss": history["valid_loss"]}

@@ -60,7 +60,7 @@ def _sections(config):
     return config.dataset, config.feature
 
 
-class _PatchDataset(Dataset):
+class PatchDataset(Dataset):
     """What the three datasets share: reading, splitting, selecting, features (``placement``), targets, patches."""
 
     split_group_key = None  # the field that groups tracks for a split made here (None: work_id, else the original
@@ -189,7 +189,7 @@ class _PatchDataset(Dataset):
         return {"X": self.get_X(key, s, e), "y": self.get_y(key, s, e), "key": key, "start_frame": s}
 
 
-class TagDataset(_PatchDataset):
+class TagDataset(PatchDataset):
     """Auto-tagging. idx = a patch; X = the patch's feature; y = the track's label(s).
 
     ``config['dataset']``: ``problem`` ('multiclass': y = class index, int64; 'multilabel': y = 0/1 vector
@@ -243,7 +243,7 @@ class TagDataset(_PatchDataset):
         return y if self.problem in ("multiclass", "multilabel") else y[:, start_frame:end_frame]
 
 
-class PitchDataset(_PatchDataset):
+class PitchDataset(PatchDataset):
     """Multi-pitch estimation. idx = a patch; X = its HCQT (C, F, L); y = its piano roll (1, F, L), float32.
 
     The piano roll lives on the pitch bins of the HCQT's h = 1 channel (``fmin``, ``bins_per_semitone``), so
@@ -301,7 +301,7 @@ class PitchDataset(_PatchDataset):
 
 
 
-class CoverDataset(_PatchDataset):
+class CoverDataset(PatchDataset):
     """Cover-song identification. idx = a work; the item holds one patch of each of several versions.
 
     Item: ``X`` (k, C, F, L) (one patch per version), ``y`` (k,) the work's index, int64. In the train

@@ -120,6 +120,28 @@ def finish_distributed():
         torch.distributed.destroy_process_group()
 
 
+def distributed_model(model, device):
+    """The model wrapped in ``DistributedDataParallel`` in a distributed run (the model itself otherwise): the
+    gradients of a step averaged over the processes."""
+    import torch
+
+    if not torch.distributed.is_available() or not torch.distributed.is_initialized():
+        return model
+    return torch.nn.parallel.DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
+
+
+def mixed_precision(enabled, device):
+    """(autocast dtype, GradScaler) of the ``mixed_precision`` setting on CUDA: bfloat16 where supported (no scaler
+    needed), else float16 with a scaler; (None, None) on a CPU or MPS, or when switched off."""
+    import torch
+
+    if not enabled or device.type != "cuda":
+        return None, None
+    if torch.cuda.is_bf16_supported():
+        return torch.bfloat16, None
+    return torch.float16, torch.amp.GradScaler("cuda")
+
+
 def is_main_process():
     """True in a plain run and in rank 0 of a distributed one (the process that writes files and logs)."""
     return distributed_world()[0] == 0

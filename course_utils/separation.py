@@ -3,7 +3,7 @@
 The course data can do what recorded music cannot: every chorale of a stems dataset
 (``data.build.ensure_dataset(preset, folder, stems=True)``) comes with each voice's audio alone, recorded in the
 same chain as the mixture, so that the mixture is the sum of its stems plus a noise floor. A model reads the
-mixture's log-magnitude STFT (``spectrogram``) and predicts one **mask** per voice, values in [0, 1] that
+mixture's log-magnitude STFT (``features.stft``) and predicts one **mask** per voice, values in [0, 1] that
 multiply the mixture's magnitude and add up to 1 over the voices (``masks_of``); the voice's waveform comes back
 with the mixture's phase (``separate_track``). ``ideal_ratio_mask`` is the oracle (the stems known),
 ``harmonic_mask`` a non-learned baseline that knows the score's notes. Scores: SDR (BSS Eval's
@@ -21,8 +21,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from course_utils import annotation, audio_store, feature, spectrogram
+from course_utils import annotation, audio_store, feature
 from course_utils.config import ConfigError
+from course_utils.features import stft
 
 VOICE_L = ("Soprano", "Alto", "Tenor", "Bass")
 
@@ -42,7 +43,7 @@ class SeparationDataset(Dataset):
     one plane per voice, ones for the voice asked for (``with_voice_planes``); y = (2, F, L), the mixture's
     magnitude and that voice's; the item also names the voice.
 
-    The magnitudes of a patch are computed from the samples it covers (``spectrogram.frames_of``), read from the
+    The magnitudes of a patch are computed from the samples it covers (``features.stft.frames_of``), read from the
     file when the item is asked for: nothing but the file's handle is held in memory (the stems are five times
     the audio of a mixture). ``config``: ``feature.type`` 'stft', ``dataset.voice_l`` optional.
     """
@@ -73,7 +74,7 @@ class SeparationDataset(Dataset):
         self.n_sample_d, self.patch_l = {}, []
         for key in self.key_l:
             self.n_sample_d[key] = self._dataset(key).shape[0]
-            patch_l = feature.f_get_patches(spectrogram.n_frames(self.n_sample_d[key], self.hop),
+            patch_l = feature.f_get_patches(stft.n_frames(self.n_sample_d[key], self.hop),
                                             self.feature_d["patch_L_frame"], self.feature_d["patch_STEP_frame"])
             self.patch_l += [{"audiofile": key, **patch} for patch in patch_l]
         if progress:
@@ -109,10 +110,10 @@ class SeparationDataset(Dataset):
         patch = self.patch_l[idx // n_condition if n_condition else idx]
         voice_l = [self.voice_l[idx % n_condition]] if n_condition else self.voice_l
         key, start, end = patch["audiofile"], patch["start_frame"], patch["end_frame"]
-        y = torch.stack([spectrogram.frames_of(_Int16Samples(self._dataset(source_key)), start, end, self.n_fft,
+        y = torch.stack([stft.frames_of(_Int16Samples(self._dataset(source_key)), start, end, self.n_fft,
                                                self.hop).abs()
                          for source_key in [key] + [audio_store.stem_key(key, voice) for voice in voice_l]])
-        X = spectrogram.log_magnitude(y[:1], float(self.feature_d["log_gain"]))
+        X = stft.log_magnitude(y[:1], float(self.feature_d["log_gain"]))
         if n_condition:
             X = with_voice_planes(X[None], idx % n_condition, n_condition)[0]
             return {"X": X, "y": y, "key": key, "start_frame": start, "voice": voice_l[0]}
@@ -178,9 +179,9 @@ def separate_track(model, mix_v, feature_d, device="cpu", mask_fn=None):
     ``mask_fn``: logits -> masks (default ``masks_of``). Returns (V, n_samples) float32 numpy.
     """
     n_fft, hop = int(feature_d["n_fft"]), int(feature_d["hop_length"])
-    spec_m = spectrogram.stft(mix_v, n_fft, hop)
+    spec_m = stft.stft(mix_v, n_fft, hop)
     n_frame = spec_m.shape[-1]
-    X = spectrogram.log_magnitude(spec_m, float(feature_d["log_gain"]))
+    X = stft.log_magnitude(spec_m, float(feature_d["log_gain"]))
     X = torch.nn.functional.pad(X, (0, -n_frame % int(feature_d["patch_L_frame"])))[None, None].to(device)
     n_condition = len(feature_d.get("condition_voice_l", None) or [])
     model.eval()
@@ -196,7 +197,7 @@ def separate_track(model, mix_v, feature_d, device="cpu", mask_fn=None):
 def apply_masks(mask_m, spec_m, n_fft, hop, n_samples):
     """Waveforms (V, n_samples) from masks (V, F, T) applied to the mixture's complex spectrogram (F, T): each
     masked magnitude takes the mixture's phase."""
-    return spectrogram.istft(torch.as_tensor(mask_m) * spec_m[None], n_fft, hop, n_samples).numpy()
+    return stft.istft(torch.as_tensor(mask_m) * spec_m[None], n_fft, hop, n_samples).numpy()
 
 
 def harmonic_mask(entry, voice_l, spec_shape, sr_hz, n_fft, hop, n_harmonic=12, width_bin=1.5):
@@ -227,6 +228,31 @@ def si_sdr(estimate_v, reference_v):
     reference_v, estimate_v = np.asarray(reference_v, np.float64), np.asarray(estimate_v, np.float64)
     target_v = np.dot(estimate_v, reference_v) / (np.dot(reference_v, reference_v) + 1e-12) * reference_v
     return float(10 * np.log10((np.sum(target_v**2) + 1e-12) / (np.sum((estimate_v - target_v) ** 2) + 1e-12)))
+
+
+def median_scores(ds, estimate_fn, n_track=None):
+    """Scores of separations of the first ``n_track`` tracks of a ``SeparationDataset`` (None: all): name -> {'sdr':
+    (V,), 'si_sdr': (V,)}, the **median** over the tracks, per voice (a median: one track where a voice is almost
+    silent gives a score far below the others). ``estimate_fn(ds, key)`` -> name -> (V, n_samples) estimates."""
+    score_ld = {}
+    for key in ds.key_l[:n_track]:
+        _, stem_m = ds.read_track(key)
+        for name, estimate_m in estimate_fn(ds, key).items():
+            score_ld.setdefault(name, []).append(separation_scores(estimate_m, stem_m))
+    return {name: {metric: np.nanmedian([d[metric] for d in score_l], axis=0) for metric in ("sdr", "si_sdr")}
+            for name, score_l in score_ld.items()}
+
+
+def model_scores(model, ds, config=None, n_track=None):
+    """The ``separation`` task's test scores (``task.test_scores``): the model's SDR and SI-SDR per voice, median
+    over the tracks, and their means over the voices (dB): a dict."""
+    device = next(model.parameters()).device
+
+    def estimate(ds, key):
+        return {"model": separate_track(model, ds.read_track(key)[0], ds.feature_d, device)}
+
+    score_d = median_scores(ds, estimate, n_track)["model"]
+    return {**score_d, "SDR": float(np.mean(score_d["sdr"])), "SI-SDR": float(np.mean(score_d["si_sdr"]))}
 
 
 def separation_scores(estimate_m, reference_m):

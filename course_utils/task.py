@@ -1,19 +1,25 @@
 """What a task is, in one place: its Dataset class, its loss, its activation, how a whole track is predicted,
-and how the test split is scored.
+how the test split is scored, and the splits it is trained and tested on (set B included).
 
-The course's tasks, named by the config (``task_of``):
+Every config names its task with ``dataset.problem`` (``task_of``):
 
-- ``multiclass`` (``problem: multiclass``, e.g. genre): ``TagDataset``, cross-entropy, softmax averaged over a
-  track's patches, accuracy and macro-recall;
-- ``multilabel`` (``problem: multilabel``, e.g. instruments): ``TagDataset``, binary cross-entropy, sigmoid
-  averaged over a track's patches, ROC-AUC and AP;
-- ``segment`` (``problem: segment``, e.g. chords): ``TagDataset``, binary cross-entropy per frame, ROC-AUC;
-- ``pitch`` (no ``problem``: ``do_f0_annot`` or notes): ``PitchDataset``, binary cross-entropy per (pitch, frame),
-  the salience of a whole track, mir_eval's multi-pitch scores;
-- ``cover`` (``problem: cover``): ``CoverDataset``, the triplet loss, an embedding per track, MAP, MR1, P@1.
+- ``multiclass`` (e.g. dance type): ``TagDataset``, cross-entropy, softmax averaged over a track's patches,
+  accuracy and macro-recall;
+- ``multilabel`` (e.g. instruments): ``TagDataset``, binary cross-entropy, sigmoid averaged over a track's
+  patches, ROC-AUC and AP;
+- ``segment`` (e.g. chords): ``TagDataset``, binary cross-entropy per frame, ROC-AUC;
+- ``pitch`` (multi-pitch, the melody): ``PitchDataset``, binary cross-entropy per (pitch, frame) with the positives
+  weighted (``pitch_pos_weight``), the salience of a whole track, mir_eval's multi-pitch scores. The original
+  course's pitch configs name no problem (``do_f0_annot``): they are read as ``pitch``;
+- ``cover``: ``CoverDataset``, the triplet loss, an embedding per track, MAP, MR1, P@1;
+- ``separation``: ``separation.SeparationDataset`` (the stems), the masked MSE of the magnitudes, SDR and SI-SDR
+  of whole tracks;
+- ``contrastive`` (self-supervised pretraining): ``contrastive.CropDataset`` (two views of a track, no label
+  read), the NT-Xent loss (``contrastive.pretrain``); scored by probes (``course_utils.probe``).
 
-Used by the training notebooks (05-07), ``benchmarks/results.py`` and ``course_utils.tools.train_original``.
-Adding a task is one entry of ``TASK_D`` (docs/extending.md). Taught in notebooks/05-07.
+``split_datasets`` builds the splits of a config, with ``"B"``: the test split played by the held-out renderer
+(``renderers.HELDOUT_RENDERER``). Used by the training notebooks (05-09), the benchmarks and
+``course_utils.tools.train_original``. Adding a task is one entry of ``TASK_D`` (docs/extending.md).
 """
 
 import copy
@@ -31,11 +37,13 @@ from course_utils.config import as_config
 class Task:
     """One task: how its data, loss, predictions and scores are made (each a function of the config or the model).
 
-    dataset_class : the ``Dataset`` of its items
-    make_loss : config -> loss module, ``loss(model(X), y)``
+    dataset_class : the ``Dataset`` of its items, ``dataset_class(hdf5_audio_file, pyjama_file, split, config)``
+    make_loss : (config, train_ds) -> loss module, ``loss(model(X), y)`` (``train_ds`` may be None: a loss that
+        needs the training split, e.g. the weight of the positives, then takes its default)
     activation : logits -> what is scored (probabilities; the embedding itself for covers)
     score : (model, test Dataset, config) -> dict of the field's metrics on whole tracks
     collate_fn : the DataLoader's collate (None: torch's default)
+    build_option_d : the dataset files it reads (``build.ensure_dataset`` options: the stems, the cover collection)
     """
 
     name: str
@@ -44,6 +52,7 @@ class Task:
     activation: object
     score: object
     collate_fn: object = None
+    build_option_d: dict = None
 
 
 # --- whole tracks ---------------------------------------------------------------------------------------
@@ -189,22 +198,79 @@ def _softmax(logit_m):
     return torch.softmax(logit_m, dim=1)
 
 
-def _triplet_loss(config):
+def _triplet_loss(config, train_ds=None):
     settings = as_config(config).get("train") or {}
     return metrics.TripletLoss(margin=settings.get("margin", 0.3), mining=settings.get("mining", "semihard"))
 
 
+def _pitch_loss(config, train_ds=None):
+    """Binary cross-entropy with the positives weighted by ``pitch_pos_weight(train_ds)`` (notebook 06); without a
+    training split, unweighted."""
+    if train_ds is None:
+        return torch.nn.BCEWithLogitsLoss()
+    return torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pitch_pos_weight(train_ds)))
+
+
+def _separation_loss(config, train_ds=None):
+    from course_utils import separation
+
+    return _LossOfFunction(separation.masked_mse_loss)
+
+
+def _contrastive_loss(config, train_ds=None):
+    from course_utils import contrastive
+
+    return contrastive.NTXentLoss(contrastive.pretrain_settings(config).temperature)
+
+
+class _LossOfFunction(torch.nn.Module):
+    """A loss function ``f(output, y)`` as a module (what ``fit`` and ``.to(device)`` expect)."""
+
+    def __init__(self, function):
+        super().__init__()
+        self.function = function
+
+    def forward(self, output, y):
+        return self.function(output, y)
+
+
+def _separation_scores(model, ds, config=None):
+    from course_utils import separation
+
+    return separation.model_scores(model, ds, config)
+
+
+def _dataset_class(module_name, class_name):
+    """A Dataset class of a module that imports this one (loaded when a Dataset is made)."""
+
+    def make(*arg_l, **kwarg_d):
+        import importlib
+
+        return getattr(importlib.import_module(f"course_utils.{module_name}"), class_name)(*arg_l, **kwarg_d)
+
+    make.__qualname__ = f"{module_name}.{class_name}"
+    return make
+
+
+def _scored_by_probes(model, ds, config=None):
+    raise NotImplementedError("a contrastive encoder is scored by probes on its embeddings: "
+                              "probe.label_efficiency (notebook 09)")
+
+
 TASK_D = {
-    "multiclass": Task("multiclass", dataset.TagDataset, lambda config: torch.nn.CrossEntropyLoss(), _softmax,
-                       multiclass_scores),
-    "multilabel": Task("multilabel", dataset.TagDataset, lambda config: torch.nn.BCEWithLogitsLoss(), torch.sigmoid,
-                       multilabel_scores),
-    "segment": Task("segment", dataset.TagDataset, lambda config: torch.nn.BCEWithLogitsLoss(), torch.sigmoid,
-                    segment_scores),
-    "pitch": Task("pitch", dataset.PitchDataset, lambda config: torch.nn.BCEWithLogitsLoss(), torch.sigmoid,
-                  pitch_scores),
+    "multiclass": Task("multiclass", dataset.TagDataset, lambda config, train_ds=None: torch.nn.CrossEntropyLoss(),
+                       _softmax, multiclass_scores),
+    "multilabel": Task("multilabel", dataset.TagDataset, lambda config, train_ds=None: torch.nn.BCEWithLogitsLoss(),
+                       torch.sigmoid, multilabel_scores),
+    "segment": Task("segment", dataset.TagDataset, lambda config, train_ds=None: torch.nn.BCEWithLogitsLoss(),
+                    torch.sigmoid, segment_scores),
+    "pitch": Task("pitch", dataset.PitchDataset, _pitch_loss, torch.sigmoid, pitch_scores),
     "cover": Task("cover", dataset.CoverDataset, _triplet_loss, lambda embedding: embedding, cover_scores,
-                  dataset.cover_collate),
+                  dataset.cover_collate, {"covers": True}),
+    "separation": Task("separation", _dataset_class("separation", "SeparationDataset"), _separation_loss,
+                       lambda mask_logits: mask_logits, _separation_scores, None, {"stems": True}),
+    "contrastive": Task("contrastive", _dataset_class("contrastive", "CropDataset"), _contrastive_loss,
+                        lambda projection: projection, _scored_by_probes),
 }
 
 
@@ -212,15 +278,16 @@ HEADLINE_METRIC_D = {"multiclass": "accuracy", "multilabel": "ROC-AUC"}  # the o
 
 
 def task_of(config):
-    """The name of a config's task (a key of ``TASK_D``), from its ``dataset`` section: ``problem`` names it
-    (multiclass, multilabel, segment, cover); the multi-pitch configs name none (``do_f0_annot`` or notes)."""
+    """The name of a config's task (a key of ``TASK_D``): its ``dataset.problem``. The original course's pitch
+    configs name none and have ``do_f0_annot``: ``pitch``. Any other config without a problem is an error."""
     dataset_d = as_config(config).get("dataset") or {}
     problem = dataset_d.get("problem")
-    if problem is None:
+    if problem is None and "do_f0_annot" in dataset_d:
         return "pitch"
     if problem not in TASK_D:
-        raise dataset.DatasetError(f"dataset.problem {problem!r} is not a task of the course; use one of "
-                                   f"{', '.join(name for name in TASK_D if name != 'pitch')} (or none for multi-pitch)")
+        said = "names no task" if problem is None else f"has dataset.problem {problem!r}, not a task of the course"
+        raise dataset.DatasetError(f"the config {said}: set dataset.problem to one of {', '.join(TASK_D)} "
+                                   "(course_utils.task.TASK_D)")
     return problem
 
 
@@ -233,6 +300,33 @@ def make_datasets(config, data_file, pyjama_file, split_l=annotation.SPLIT_L, **
     """split -> Dataset of the config's task (keyword arguments go to the Dataset, e.g. ``feature_placement``)."""
     dataset_class = get_task(config).dataset_class
     return {split: dataset_class(data_file, pyjama_file, split, config, **dataset_kwarg_d) for split in split_l}
+
+
+HELDOUT_SPLIT = "B"  # the test split played by the held-out renderer: sound no training set holds
+
+
+def split_datasets(config, preset, data_dir, heldout=True, split_l=annotation.SPLIT_L, build_option_d=None,
+                   **dataset_kwarg_d):
+    """The splits of the config's task on the course dataset: split -> Dataset.
+
+    ``train``, ``valid`` and ``test`` of the preset (the test split is "A": played by the training renderers), and
+    with ``heldout``, ``"B"`` (``HELDOUT_SPLIT``): the same test tracks played by ``renderers.HELDOUT_RENDERER``,
+    a sample library in no training set (rendered on first use). The files are the task's (``Task.build_option_d``:
+    the stems for separation, the cover collection for covers) unless ``build_option_d`` says otherwise, e.g.
+    ``{"covers": True}`` for a melody extractor scored on the covers. Keyword arguments go to the Datasets (e.g.
+    ``feature_placement``). The one builder of the splits: notebooks 05-09, ``probe`` and the benchmarks use it.
+    """
+    from course_utils.data import build, renderers  # imported here: the data package loads music21 (seconds)
+
+    the_task = get_task(config)
+    option_d = {**(the_task.build_option_d or {}), **(build_option_d or {})}
+    file_pair = build.ensure_dataset(preset, data_dir, **option_d)
+    split_d = {split: the_task.dataset_class(*file_pair, split, config, **dataset_kwarg_d) for split in split_l}
+    if heldout:
+        heldout_pair = build.ensure_dataset(preset, data_dir, split="test", renderer=renderers.HELDOUT_RENDERER,
+                                            **option_d)
+        split_d[HELDOUT_SPLIT] = the_task.dataset_class(*heldout_pair, "test", config, **dataset_kwarg_d)
+    return split_d
 
 
 def renderer_dataset(config, preset, data_dir, split, renderer_l, **dataset_kwarg_d):
@@ -257,13 +351,15 @@ def renderer_dataset(config, preset, data_dir, split, renderer_l, **dataset_kwar
             part_l.append(dataset_class(*build.ensure_dataset(preset, data_dir, split=split, renderer=name), split,
                                         config, **dataset_kwarg_d))
     if not part_l:
-        raise ValueError("renderer_l is empty: name at least one renderer (synth, timgm, merlin)")
+        raise ValueError(f"renderer_l is empty: name at least one renderer ({', '.join(renderers.RENDERER_D)})")
     return part_l[0] if len(part_l) == 1 else torch.utils.data.ConcatDataset(part_l)
 
 
-def make_loss(config):
-    """The loss of the config's task (cross-entropy, BCE with logits or the triplet loss of ``train.margin``)."""
-    return get_task(config).make_loss(config)
+def make_loss(config, train_ds=None):
+    """The loss the course trains for the config's task: cross-entropy, BCE with logits (for pitch, its positives
+    weighted by ``pitch_pos_weight(train_ds)``), the triplet loss of ``train.margin``, the masked MSE of separation,
+    NT-Xent. ``train_ds``: the training split (None: a loss that needs it takes its default)."""
+    return get_task(config).make_loss(config, train_ds)
 
 
 def test_scores(model, config, test_ds, **option_d):

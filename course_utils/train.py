@@ -6,7 +6,6 @@
   validation loss, or highest validation score when ``valid_score_fn`` is given), stops early after
   ``patience`` epochs without improvement, and saves the best weights with the YAML config used;
 - checkpoints (the best model as two files, ``.pt`` and ``.yaml``) are written by ``course_utils.checkpoint``.
-
 Taught in notebooks/05_training_tagging.ipynb.
 """
 
@@ -15,7 +14,6 @@ import math
 import warnings
 
 import torch
-from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm.auto import tqdm
 
@@ -165,16 +163,37 @@ def training_step(model, batch, loss_fn, optimizer, epoch=0, idx_batch=0):
     update that would spread it to the weights. Taught in notebooks/05_training_tagging.ipynb (exercise 05.1).
     """
     device = next(model.parameters()).device
-    return _step(model, batch["X"].to(device), batch["y"].to(device), loss_fn, optimizer, epoch=epoch,
+    return _step(model, batch, supervised_batch_loss(loss_fn, device), optimizer, device, epoch=epoch,
                  idx_batch=idx_batch)
 
 
-def _step(model, X, y, loss_fn, optimizer, autocast_dtype=None, scaler=None, epoch=0, idx_batch=0):
+def supervised_batch_loss(loss_fn, device, memory_format=torch.contiguous_format):
+    """The batch loss of a supervised task: ``loss_fn(model(X), y)`` of the batch's ``'X'`` and ``'y'`` moved to
+    ``device`` (4-D inputs in ``memory_format``). A function ``(model, batch) -> loss``, what ``fit`` calls on
+    each batch unless given another (e.g. ``contrastive.views_batch_loss``: two views, no label)."""
+
+    def batch_loss(model, batch):
+        X, y = batch["X"].to(device), batch["y"].to(device)
+        if X.dim() == 4:
+            X = X.contiguous(memory_format=memory_format)
+        return loss_fn(model(X), y)
+
+    return batch_loss
+
+
+def _batch_size(batch):
+    """Items in a batch: the length of its ``'X'`` (or of its first tensor)."""
+    if "X" in batch:
+        return len(batch["X"])
+    return len(next(value for value in batch.values() if torch.is_tensor(value)))
+
+
+def _step(model, batch, batch_loss, optimizer, device, autocast_dtype=None, scaler=None, epoch=0, idx_batch=0):
     optimizer.zero_grad()
-    with torch.autocast(X.device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
-        loss = loss_fn(model(X), y)
+    with torch.autocast(torch.device(device).type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
+        loss = batch_loss(model, batch)
     if not math.isfinite(loss.item()):
-        raise FloatingPointError(_not_finite_message("training", loss.item(), epoch, idx_batch, X, optimizer))
+        raise FloatingPointError(_not_finite_message("training", loss.item(), epoch, idx_batch, batch, optimizer))
     if scaler is not None:
         scaler.scale(loss).backward()
         scaler.step(optimizer)
@@ -186,21 +205,22 @@ def _step(model, X, y, loss_fn, optimizer, autocast_dtype=None, scaler=None, epo
 
 
 def train_one_epoch(model, loader, loss_fn, optimizer, device, memory_format=torch.contiguous_format,
-                    autocast_dtype=None, scaler=None, epoch=0):
-    """One pass over ``loader`` updating the model (``training_step`` on each batch); returns the mean training loss.
+                    autocast_dtype=None, scaler=None, epoch=0, batch_loss=None):
+    """One pass over ``loader`` updating the model (one step on each batch); returns the mean training loss per item.
 
     ``memory_format``: torch.channels_last to feed 4-D inputs in the layout of a channels-last model.
     ``autocast_dtype``: run the forward pass in this precision on CUDA (mixed precision), None: float32;
-    ``scaler``: a ``torch.amp.GradScaler`` for float16. In a distributed run the mean is over all processes.
+    ``scaler``: a ``torch.amp.GradScaler`` for float16. ``batch_loss``: ``(model, batch) -> loss`` (default
+    ``supervised_batch_loss(loss_fn, device, memory_format)``). In a distributed run the mean is over all processes.
     """
+    batch_loss = batch_loss or supervised_batch_loss(loss_fn, device, memory_format)
     model.train()
     total, n_item = 0.0, 0
     for idx_batch, batch in enumerate(loader):
-        X, y = batch["X"].to(device), batch["y"].to(device)
-        if X.dim() == 4:
-            X = X.contiguous(memory_format=memory_format)
-        total += _step(model, X, y, loss_fn, optimizer, autocast_dtype, scaler, epoch, idx_batch) * len(X)
-        n_item += len(X)
+        n_batch_item = _batch_size(batch)
+        total += _step(model, batch, batch_loss, optimizer, device, autocast_dtype, scaler, epoch,
+                       idx_batch) * n_batch_item
+        n_item += n_batch_item
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         sum_v = torch.tensor([total, float(n_item)], dtype=torch.float64)
         torch.distributed.all_reduce(sum_v)
@@ -210,11 +230,12 @@ def train_one_epoch(model, loader, loss_fn, optimizer, device, memory_format=tor
     return total / n_item
 
 
-def _not_finite_message(what, value, epoch, idx_batch, X, optimizer):
+def _not_finite_message(what, value, epoch, idx_batch, batch, optimizer):
     """Why training stopped on a loss that is NaN or infinite, and where to look."""
+    input_l = [X for key, X in batch.items() if key != "y" and torch.is_tensor(X) and X.is_floating_point()]
     cause = ("the inputs of this batch hold NaN or inf: check the audio and the features" if not
-             torch.isfinite(X).all() else f"the learning rate ({optimizer.param_groups[0]['lr']}) may be too high, "
-             "or the targets out of the loss's range")
+             all(torch.isfinite(X).all() for X in input_l) else f"the learning rate "
+             f"({optimizer.param_groups[0]['lr']}) may be too high, or the targets out of the loss's range")
     return (f"the {what} loss is {value} at epoch {epoch}, batch {idx_batch}: {cause}. Training stopped; no "
             "checkpoint of this epoch was written")
 
@@ -226,14 +247,16 @@ def _empty_loader_message(what, loader):
 
 
 @torch.no_grad()
-def evaluate_loss(model, loader, loss_fn, device, epoch=0):
-    """Mean loss over ``loader`` in eval mode (no update); a loss that is not finite is a ``FloatingPointError``."""
+def evaluate_loss(model, loader, loss_fn, device, epoch=0, batch_loss=None):
+    """Mean loss per item over ``loader`` in eval mode (no update); a loss that is not finite is a
+    ``FloatingPointError``. ``batch_loss`` as in ``train_one_epoch``."""
+    batch_loss = batch_loss or supervised_batch_loss(loss_fn, device)
     model.eval()
     total, n_item = 0.0, 0
     for batch in loader:
-        X, y = batch["X"].to(device), batch["y"].to(device)
-        total += loss_fn(model(X), y).item() * len(X)
-        n_item += len(X)
+        n_batch_item = _batch_size(batch)
+        total += batch_loss(model, batch).item() * n_batch_item
+        n_item += n_batch_item
     if n_item == 0:
         raise ValueError(_empty_loader_message("validation", loader))
     if not math.isfinite(total):
@@ -264,82 +287,101 @@ class EarlyStopping:
 
 
 def fit(model, train_loader, valid_loader, loss_fn, config, device=None, optimizer=None, checkpoint_path=None,
-        valid_score_fn=None, fast_mode=False):
-    """Train with early stopping on the validation split; the model ends with its best weights.
+        valid_score_fn=None, fast_mode=False, batch_loss=None, keep_last=False, settings=None):
+    """Train with early stopping on the validation split; the model ends with its best weights. The one training
+    loop of the course: every task trains with it (a new one gives its Dataset, its batch loss and a YAML model).
 
     Parameters
     ----------
     model, loss_fn : torch objects; ``loss_fn(model(batch['X']), batch['y'])``
-    train_loader, valid_loader : DataLoaders of dicts with 'X' and 'y' (``make_loaders``)
-    config : the whole config: ``train_settings(config, fast_mode)`` gives ``max_epoch``, ``patience`` and
-        ``learning_rate``; the config is saved with the checkpoint
+    train_loader, valid_loader : DataLoaders of dicts with 'X' and 'y' (``make_loaders``), or what ``batch_loss`` reads
+    config : the whole config, saved with the checkpoint; ``settings`` (default ``train_settings(config, fast_mode)``)
+        gives ``max_epoch``, ``patience``, ``learning_rate`` and the speed settings below
     device : torch.device (default: the device of the model's parameters)
     optimizer : default ``Adam(model.parameters(), lr=learning_rate)``
     checkpoint_path : path of the ``.pt`` file for the best model (its YAML config goes beside it)
     valid_score_fn : optional ``f(model) -> float``, higher is better (e.g. validation MAP); when given,
         it chooses the best epoch instead of the validation loss
     fast_mode : bool, apply the config's ``train.fast`` overrides (the notebooks pass ``runtime.is_fast_mode()``)
+    batch_loss : ``(model, batch) -> loss`` of a training or validation batch (default ``supervised_batch_loss``;
+        e.g. ``contrastive.views_batch_loss``: two views of each item, no label)
+    keep_last : train every epoch and keep the last weights (no early stopping; the checkpoint follows each epoch):
+        for a loss with nothing to overfit, e.g. contrastive pretraining
 
-    Speed settings of ``config.train``: ``channels_last`` (default true), ``compile`` (default false; if
-    torch.compile fails, e.g. without a C++ compiler, training goes on without it, with a warning) and
-    ``mixed_precision`` (default true; CUDA only).
-
+    Speed settings: ``channels_last`` (default true), ``compile`` (default false; if torch.compile fails, e.g.
+    without a C++ compiler, training goes on without it, with a warning), ``mixed_precision`` (default true; CUDA).
     Several GPUs or machines: ``torchrun``, ``runtime.init_distributed()`` first and ``finish_distributed()``
-    last. ``fit`` then trains a ``DistributedDataParallel`` copy of the model (gradients averaged; ``make_loaders``
-    shards the training batches), every process evaluates the whole validation split (so all stop at the same
-    epoch), and rank 0 alone writes the checkpoint and shows the progress bar.
+    last; ``fit`` then trains a ``DistributedDataParallel`` copy (``make_loaders`` shards the training batches),
+    every process evaluates the whole validation split, and rank 0 alone writes the checkpoint and the progress.
 
     Returns
     -------
     history : dict with lists ``train_loss``, ``valid_loss``, ``valid_score`` and ``best_epoch``
     """
-    settings = train_settings(config, fast_mode)
+    settings = settings if settings is not None else train_settings(config, fast_mode)
     device = device if device is not None else next(model.parameters()).device
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=settings.learning_rate)
     step_model, memory_format = _fast_training_setup(model, settings, device)
-    precision = _mixed_precision(settings, device)
-    is_main = runtime.is_main_process()
-    stopper = EarlyStopping(settings.patience, higher_is_better=valid_score_fn is not None)
+    precision = runtime.mixed_precision(settings.mixed_precision, device)
+    run = _Run(model, step_model, optimizer, device, memory_format, precision,
+               batch_loss or supervised_batch_loss(loss_fn, device, memory_format))
+    stopper = EarlyStopping(settings.max_epoch if keep_last else settings.patience,
+                            higher_is_better=valid_score_fn is not None and not keep_last)
     history = {"train_loss": [], "valid_loss": [], "valid_score": [], "best_epoch": -1}
     best_state = copy.deepcopy(model.state_dict())
-    progress = tqdm(range(settings.max_epoch), desc="epochs", unit="epoch", disable=not is_main)
+    progress = tqdm(range(settings.max_epoch), desc="epochs", unit="epoch", disable=not runtime.is_main_process())
     for epoch in progress:
-        if isinstance(getattr(train_loader, "sampler", None), DistributedSampler):
-            train_loader.sampler.set_epoch(epoch)  # a new shuffle each epoch, the same in every process
-        step_model, train_loss = _train_epoch(step_model, model, train_loader, loss_fn, optimizer, device,
-                                              memory_format, precision, epoch)
-        history["train_loss"].append(train_loss)
-        history["valid_loss"].append(evaluate_loss(model, valid_loader, loss_fn, device, epoch))
-        score = valid_score_fn(model) if valid_score_fn is not None else math.nan
-        history["valid_score"].append(score)
-        if stopper.step(score if valid_score_fn is not None else history["valid_loss"][-1], epoch):
+        run.epoch(train_loader, valid_loader, valid_score_fn, epoch, history)
+        chosen_l = history["valid_loss"] if valid_score_fn is None else history["valid_score"]
+        if stopper.step(-epoch if keep_last else chosen_l[-1], epoch) or keep_last:
             best_state = copy.deepcopy(model.state_dict())
-            if checkpoint_path is not None and is_main:
+            if checkpoint_path is not None and runtime.is_main_process():
                 checkpoint.save_checkpoint(checkpoint_path, model, config)
         progress.set_postfix(train=f"{history['train_loss'][-1]:.3f}", valid=f"{history['valid_loss'][-1]:.3f}",
-                             score=f"{score:.3f}", best=stopper.best_epoch)
-        if stopper.should_stop:
+                             score=f"{history['valid_score'][-1]:.3f}", best=stopper.best_epoch)
+        if stopper.should_stop and not keep_last:
             break
     model.load_state_dict(best_state)
-    history["best_epoch"] = stopper.best_epoch
+    history["best_epoch"] = len(history["train_loss"]) - 1 if keep_last else stopper.best_epoch
     return history
 
 
-def _train_epoch(step_model, model, train_loader, loss_fn, optimizer, device, memory_format, precision, epoch):
+class _Run:
+    """What the epochs of one ``fit`` share: the model (and its compiled or distributed wrapper for the steps), the
+    optimizer, the device, the inputs' memory format, the precision and the batch loss."""
+
+    def __init__(self, model, step_model, optimizer, device, memory_format, precision, batch_loss):
+        self.model, self.step_model, self.optimizer, self.device = model, step_model, optimizer, device
+        self.memory_format, self.precision, self.batch_loss = memory_format, precision, batch_loss
+
+    def epoch(self, train_loader, valid_loader, valid_score_fn, epoch, history):
+        """Train one epoch, then evaluate: appends the epoch's training loss, validation loss and score."""
+        if isinstance(getattr(train_loader, "sampler", None), DistributedSampler):
+            train_loader.sampler.set_epoch(epoch)  # a new shuffle each epoch, the same in every process
+        self.step_model, train_loss = _train_epoch(self.step_model, self.model, train_loader, self.batch_loss,
+                                                   self.optimizer, self.device, self.memory_format, self.precision,
+                                                   epoch)
+        history["train_loss"].append(train_loss)
+        history["valid_loss"].append(evaluate_loss(self.model, valid_loader, None, self.device, epoch,
+                                                   self.batch_loss))
+        history["valid_score"].append(valid_score_fn(self.model) if valid_score_fn is not None else math.nan)
+
+
+def _train_epoch(step_model, model, train_loader, batch_loss, optimizer, device, memory_format, precision, epoch):
     """One training epoch with ``step_model`` (the model, or its compiled or distributed wrapper); when
     ``torch.compile`` fails (e.g. no C++ compiler), the epoch runs again without it, with a warning.
     Returns (the module to use from now on, the epoch's mean training loss)."""
     try:
-        return step_model, train_one_epoch(step_model, train_loader, loss_fn, optimizer, device, memory_format,
-                                           *precision, epoch=epoch)
+        return step_model, train_one_epoch(step_model, train_loader, None, optimizer, device, memory_format,
+                                           *precision, epoch=epoch, batch_loss=batch_loss)
     except Exception as error:
         if step_model is model or not type(error).__module__.startswith(("torch._dynamo", "torch._inductor")):
             raise
         warnings.warn(f"torch.compile failed ({type(error).__name__}); training without it. Set train.compile: "
                       "false in the config to skip the attempt.", stacklevel=3)
-        step_model = _distributed(model, device)
-        return step_model, train_one_epoch(step_model, train_loader, loss_fn, optimizer, device, memory_format,
-                                           *precision, epoch=epoch)
+        step_model = runtime.distributed_model(model, device)
+        return step_model, train_one_epoch(step_model, train_loader, None, optimizer, device, memory_format,
+                                           *precision, epoch=epoch, batch_loss=batch_loss)
 
 
 def _fast_training_setup(model, settings, device):
@@ -354,22 +396,5 @@ def _fast_training_setup(model, settings, device):
     if settings.channels_last and len(getattr(model, "input_dim", [])) == 4:
         model.to(memory_format=torch.channels_last)
         memory_format = torch.channels_last
-    step_model = _distributed(model, device)
+    step_model = runtime.distributed_model(model, device)
     return (torch.compile(step_model) if settings.compile else step_model), memory_format
-
-
-def _distributed(model, device):
-    """The model wrapped in ``DistributedDataParallel`` in a distributed run (the model itself otherwise)."""
-    if not torch.distributed.is_available() or not torch.distributed.is_initialized():
-        return model
-    return DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
-
-
-def _mixed_precision(settings, device):
-    """(autocast dtype, GradScaler) for ``mixed_precision`` on CUDA: bfloat16 where supported (no scaler
-    needed), else float16 with a scaler; (None, None) on a CPU or MPS, or when switched off."""
-    if not settings.mixed_precision or device.type != "cuda":
-        return None, None
-    if torch.cuda.is_bf16_supported():
-        return torch.bfloat16, None
-    return torch.float16, torch.amp.GradScaler("cuda")

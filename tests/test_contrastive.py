@@ -183,7 +183,7 @@ def test_a_loss_that_is_not_a_number_stops_pretraining_and_says_where_to_look():
     settings = contrastive.pretrain_settings({"pretrain": {**TOY_CONFIG["pretrain"], "batch_size": 24,
                                                            "n_item_per_track": 1}})
     model = contrastive.ContrastiveModel(TOY_CONFIG, [8, 1, 16, 8], 8)
-    with pytest.raises(FloatingPointError, match="the crops hold NaN or inf"):
+    with pytest.raises(FloatingPointError, match="the inputs of this batch hold NaN or inf"):
         contrastive.pretrain(model, contrastive.TrackCrops(tracks, 8), contrastive.TrackCrops(ToyTracks(), 8), settings)
 
 

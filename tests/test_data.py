@@ -703,3 +703,24 @@ def test_build_with_out_an_existing_file_is_one_line_naming_it(tmp_path, capsys,
     error_line_l = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
     assert len(error_line_l) == 1 and f"{a_file} is a file, not a folder" in error_line_l[0], error_line_l
     assert a_file.read_text() == "a student's file, kept"
+
+
+def test_split_datasets_builds_train_valid_test_and_b_played_by_the_held_out_renderer(tiny_dataset, monkeypatch):
+    """One builder for the splits (task.split_datasets): A as built, B the test tracks played by the held-out
+    library, which no training split holds."""
+    from course_utils import task
+    from course_utils.data import renderers
+
+    monkeypatch.setitem(plan.PRESET_D, "tiny", TINY)
+    out_dir = Path(tiny_dataset[0]).parent
+    config = {"dataset": {"problem": "multilabel", "annot_key": "tag"},
+              "feature": {"sr_hz": 22050, "type": "lms", "nb_band": 32, "L_n": 1024, "STEP_n": 512,
+                          "patch_L_frame": 16, "patch_STEP_frame": 16}}
+    split_d = task.split_datasets(config, "tiny", out_dir, progress=False)
+    assert list(split_d) == ["train", "valid", "test", task.HELDOUT_SPLIT]
+    assert sorted(split_d["B"].key_l) == sorted(split_d["test"].key_l)
+    assert {split_d["B"].renderer_of_key(key) for key in split_d["B"].key_l} == {renderers.HELDOUT_RENDERER}
+    trained_on_s = {split_d["train"].renderer_of_key(key) for key in split_d["train"].key_l}
+    assert renderers.HELDOUT_RENDERER not in trained_on_s and trained_on_s <= set(renderers.TRAINING_RENDERER_L)
+    assert list(task.split_datasets(config, "tiny", out_dir, heldout=False, progress=False)) == ["train", "valid",
+                                                                                               "test"]

@@ -64,7 +64,7 @@ def test_a_global_batch_that_does_not_divide_among_the_processes_is_an_error(mon
 def test_mixed_precision_only_on_cuda():
     settings = train.train_settings({"train": {"batch_size": 8, "learning_rate": 0.1, "max_epoch": 1, "patience": 1}})
     assert settings.mixed_precision is True
-    assert train._mixed_precision(settings, torch.device("cpu")) == (None, None)
+    assert runtime.mixed_precision(settings.mixed_precision, torch.device("cpu")) == (None, None)
 
 
 def test_finishing_waits_for_every_process_before_leaving_the_group(monkeypatch):

@@ -69,7 +69,7 @@ def test_a_new_feature_type_is_one_table_entry(toy_files, tmp_path, monkeypatch)
 # --- a task ----------------------------------------------------------------------------------------------
 
 
-class DurationDataset(dataset._PatchDataset):
+class DurationDataset(dataset.PatchDataset):
     """A toy regression task: each patch's target is its track's duration in seconds."""
 
     def make_target(self, entry, time_sec_v):
@@ -88,7 +88,8 @@ def duration_scores(model, ds, config=None):
 
 def test_a_new_task_is_one_table_entry(toy_files, monkeypatch):
     monkeypatch.setitem(task.TASK_D, "duration", task.Task("duration", DurationDataset,
-                                                           lambda config: nn.MSELoss(), lambda z: z, duration_scores))
+                                                           lambda config, train_ds=None: nn.MSELoss(), lambda z: z,
+                                                           duration_scores))
     audio, pyjama = toy_files
     layer_l = [["Flatten", {"start_dim": 1}], ["Linear", {"in_features": -1, "out_features": 1}]]
     config = {"dataset": {"problem": "duration"}, "feature": dict(RMS_FEATURE, type="lms", nb_band=8),
@@ -100,7 +101,7 @@ def test_a_new_task_is_one_table_entry(toy_files, monkeypatch):
     loader_d = train.make_loaders({"train": dataset_d["train"], "valid": dataset_d["train"]}, config)
     train.fit(model, loader_d["train"], loader_d["valid"], task.make_loss(config), config)
     assert set(task.test_scores(model, config, dataset_d["test"])) == {"MAE (s)"}
-    with pytest.raises(dataset.DatasetError, match="dataset.problem 'tempo' is not a task of the course"):
+    with pytest.raises(dataset.DatasetError, match="dataset.problem 'tempo', not a task of the course"):
         task.task_of({"dataset": {"problem": "tempo"}})
 
 

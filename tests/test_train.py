@@ -259,3 +259,29 @@ def test_pitch_pos_weight_over_tracks_and_concatenated_renderers():
     assert task.pitch_pos_weight(_RollDataset([0.01]), cap=200) == pytest.approx(99.0)
     both = torch.utils.data.ConcatDataset([_RollDataset([0.1]), _RollDataset([0.3, 0.2])])
     assert task.pitch_pos_weight(both) == pytest.approx(4.0)
+
+
+def test_fit_trains_with_a_batch_loss_of_its_own_and_can_keep_the_last_epoch(tmp_path):
+    """The one training loop: a task gives its batch loss (model and batch in, loss out); keep_last trains every
+    epoch, no early stopping, and the checkpoint follows the last epoch."""
+    torch.manual_seed(0)
+    X, y = torch.randn(64, 3), torch.randn(64, 1)
+    loader = torch.utils.data.DataLoader([{"inputs": a, "targets": b} for a, b in zip(X, y, strict=True)],
+                                         batch_size=16)
+    config = {"train": {"batch_size": 16, "learning_rate": 0.05, "max_epoch": 6, "patience": 1},
+              "model": {"block_l": [{"sequential_l": [{"layer_l": [
+                  ["Linear", {"in_features": -1, "out_features": 1}]]}]}]}}
+    model = NetModel(config, [16, 3])
+    seen_l = []
+
+    def batch_loss(model, batch):
+        seen_l.append(sorted(batch))
+        return ((model(batch["inputs"]) - batch["targets"]) ** 2).mean() + 100.0 * len(seen_l)  # worse each batch
+
+    history = train.fit(model, loader, loader, None, config, batch_loss=batch_loss, keep_last=True,
+                        checkpoint_path=tmp_path / "last.pt")
+    assert len(history["train_loss"]) == 6 and history["best_epoch"] == 5, history  # patience 1 did not stop it
+    assert seen_l[0] == ["inputs", "targets"]
+    saved_model = checkpoint.load_checkpoint(tmp_path / "last.pt")[0]
+    for saved, kept in zip(saved_model.parameters(), model.parameters(), strict=True):
+        assert torch.equal(saved, kept.detach())
