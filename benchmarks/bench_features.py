@@ -22,7 +22,8 @@ import time
 import librosa
 import numpy as np
 
-from course_utils import _hcqt_engine, feature
+from course_utils import feature
+from course_utils.features import _hcqt_engine
 
 SR_HZ = 22050
 PARAM_LMS = {"nb_band": 128, "L_n": 2048, "STEP_n": 1024}

@@ -20,9 +20,10 @@ import mir_eval
 import numpy as np
 import torch
 
-from course_utils import runtime, separation, spectrogram
+from course_utils import runtime, separation
 from course_utils.config import load_config
 from course_utils.data import build
+from course_utils.features import stft
 
 
 def load_museval_metrics():
@@ -41,8 +42,8 @@ def separations(ds, key, feature_d):
     """name -> (V, n) estimates of a track that need no training, and the stems (V, n)."""
     n_fft, hop, sr_hz = int(feature_d["n_fft"]), int(feature_d["hop_length"]), int(feature_d["sr_hz"])
     mix_v, stem_m = ds.read_track(key)
-    spec_m = spectrogram.stft(mix_v, n_fft, hop)
-    magnitude_m = torch.stack([spectrogram.stft(stem_v, n_fft, hop).abs() for stem_v in stem_m])
+    spec_m = stft.stft(mix_v, n_fft, hop)
+    magnitude_m = torch.stack([stft.stft(stem_v, n_fft, hop).abs() for stem_v in stem_m])
     harmonic_m = separation.harmonic_mask(ds.entry_l[ds.key_l.index(key)], ds.voice_l, spec_m.shape, sr_hz, n_fft,
                                           hop)
     return {"harmonic mask": separation.apply_masks(harmonic_m, spec_m, n_fft, hop, len(mix_v)),

@@ -11,11 +11,14 @@ Modules, one concept each, with the notebook that teaches each:
 - ``audio_store``: the two files of a dataset (``pair_paths``, ``pair_problem``), reading the ``_audio.hdf5`` file
   and a file of your own (``load_audio``),
   checking audio arrays. 01_data.
-- ``feature``: waveform, log-mel, HCQT, tempogram (``f_get_lms``, ``f_get_hcqt``, ``f_get_tempogram``), patches
-  (``f_get_patches``), and the one table of feature types (``FEATURE_TYPE_D``: hop, frames, bins, channels,
-  context). 02_features; the tempogram: 05_training_tagging.
-- ``hcqt``: the harmonic CQT (``f_get_hcqt``, also ``feature.f_get_hcqt``) and its pitch grid. 02_features.
-- ``_hcqt_engine``: the fast multirate engine behind ``f_get_hcqt`` (private). 02_features.
+- ``features``: the audio features, one module per kind, where a new feature type goes: ``spectral`` (waveform,
+  log-mel), ``pitch`` (HCQT and its pitch grid, with the private ``_hcqt_engine``), ``rhythm`` (tempogram),
+  ``stft`` (the STFT both ways), ``patches`` (``f_get_patches``), and ``table``, the one table of feature types
+  (``FEATURE_TYPE_D``: hop, frames, bins, channels, context) with a model's input shape. 02_features; the
+  tempogram: 05_training_tagging.
+- ``feature``: the features under the original course's names, as the notebooks call them (``feature.f_get_lms``,
+  ``feature.f_get_hcqt``, ``feature.f_get_patches``, ``feature.FEATURE_TYPE_D``, ...): names only, the code is
+  in ``features``. 02_features and every notebook after it.
 - ``annotation``: ``.pyjama`` fields to targets (labels, frames, piano rolls, works); the split by work.
   03_dataset.
 - ``feature_cache``: features computed once into an HDF5 file; precomputed features. 03_dataset, 07.
@@ -34,8 +37,8 @@ Modules, one concept each, with the notebook that teaches each:
 - ``processes``: worker processes that end with their parent (the data build, the feature cache).
 - ``metrics``: triplet loss, ranking metrics (MAP, MR1, ...), multi-pitch scores with mir_eval.
   06_training_multipitch, 07_training_covers.
-- ``spectrogram``: the STFT both ways (a whole track, the frames of a patch, the inverse with a given phase); the
-  ``stft`` feature type. 08_source_separation.
+- ``spectrogram``: ``features.stft`` under the name notebook 08 uses (``spectrogram.stft``). 08_source_separation.
+- ``_hcqt_engine``: ``features._hcqt_engine`` at the path that notebook 02's text names (private).
 - ``separation``: source separation of the chorale voices: ``SeparationDataset`` (the stems), masks (the ideal
   ratio mask, a score-informed harmonic mask), whole-track separation, SDR and SI-SDR. 08_source_separation.
 - ``contrastive``: self-supervised pretraining without labels: two views of a track (``TrackCrops``,

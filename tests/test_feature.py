@@ -288,7 +288,7 @@ def test_context_frames_cover_the_longest_analysis_window():
 
 
 def test_the_hcqt_engine_gives_the_same_values_on_threads():
-    from course_utils import _hcqt_engine
+    from course_utils.features import _hcqt_engine
 
     args = (_tone(2.0), SR_HZ, [0.5, 1, 2, 3], 32.7, 36, 216, 256)
     np.testing.assert_array_equal(_hcqt_engine.hcqt_magnitude(*args, n_threads=1),
@@ -308,3 +308,20 @@ def test_audio_at_another_rate_than_the_configs_is_refused():
     with pytest.raises(ValueError, match="the audio is at 44100 Hz"):
         feature.f_get_feature(audio_v, 44100, {"type": "waveform", "sr_hz": SR_HZ})
     assert feature.f_get_lms(audio_v, 44100, LMS_FEATURE)[0].shape[1] == 64, "a config without sr_hz takes any rate"
+
+
+def test_the_original_names_are_the_features_subpackage():
+    """``feature`` (the notebooks' name) and ``spectrogram`` (notebook 08's) are the subpackage's own functions, and
+    every feature type is computed in ``course_utils.features``: the one home of a feature."""
+    from course_utils import _hcqt_engine as engine_by_old_path
+    from course_utils import spectrogram
+    from course_utils.features import _hcqt_engine, patches, pitch, rhythm, spectral, stft, table
+
+    assert feature.f_get_lms is spectral.f_get_lms and feature.f_get_hcqt is pitch.f_get_hcqt
+    assert feature.f_get_tempogram is rhythm.f_get_tempogram and feature.f_get_patches is patches.f_get_patches
+    assert feature.FEATURE_TYPE_D is table.FEATURE_TYPE_D and feature.FeatureType is table.FeatureType
+    assert spectrogram.stft is stft.stft and spectrogram.frames_of is stft.frames_of
+    assert engine_by_old_path.hcqt_magnitude is _hcqt_engine.hcqt_magnitude
+    for name, feature_type in feature.FEATURE_TYPE_D.items():
+        if feature_type.compute is not None:
+            assert feature_type.compute.__module__.startswith("course_utils.features."), name

@@ -1,6 +1,9 @@
-"""The harmonic CQT (HCQT) of the course: ``f_get_hcqt`` (also ``feature.f_get_hcqt``), its pitch grid, and what the
-table of feature types (``feature.FEATURE_TYPE_D``) needs of it. The fast multirate engine behind it is in
-``course_utils._hcqt_engine``. Taught in notebooks/02_features.ipynb.
+"""Features on a pitch grid: the harmonic CQT (HCQT; a CQT is the HCQT with ``h_l: [1]``), ``f_get_hcqt`` (also
+``feature.f_get_hcqt``), and its grid of pitches in Hz and MIDI (``f_get_pitch_grid_hz``, ``f_get_pitch_grid_midi``),
+on which the piano rolls and the outputs of multi-pitch models live; with what the table of feature types
+(``features.table``) needs of it: its bins and its context on the fly. The fast multirate engine behind it is
+``features._hcqt_engine`` (private). Taught in notebooks/02_features.ipynb; the pitch grid in
+notebooks/06_training_multipitch.ipynb.
 """
 
 import math
@@ -8,8 +11,9 @@ import math
 import librosa
 import numpy as np
 
-from course_utils import _hcqt_engine, audio_store
+from course_utils import audio_store
 from course_utils.config import as_config
+from course_utils.features import _hcqt_engine
 
 
 def f_get_hcqt(audio_v, sr_hz, param_hcqt):
@@ -23,7 +27,7 @@ def f_get_hcqt(audio_v, sr_hz, param_hcqt):
                                      n_bins=12 * bins_per_semitone * n_octaves)) for h in h_l])
 
     which is what this function returns (relative L2 error below 1e-2, tested), computed in one shared
-    multirate pass (``course_utils._hcqt_engine``) many times faster.
+    multirate pass (``features._hcqt_engine``) many times faster.
 
     Parameters
     ----------
@@ -87,8 +91,28 @@ def without_pitch_grid(audio_v, sr_hz, param_hcqt):
     return data_3m, time_sec_v
 
 
-def context_frames(param, sr_hz):
+def hcqt_n_bins(param):
+    """Size of the HCQT's frequency axis: ``12 * bins_per_semitone * n_octaves``."""
+    return 12 * int(param.require("bins_per_semitone")) * int(param.require("n_octaves"))
+
+
+def hcqt_context_frames(param, sr_hz):
     """Half the longest CQT filter (the lowest harmonic's lowest bin), in frames, plus two."""
     longest_n = _hcqt_engine.longest_filter_n(sr_hz, param.require("fmin") * min(param.require("h_l")),
                                               12 * param.require("bins_per_semitone"))
     return math.ceil(longest_n / 2 / int(param.require("hop_length"))) + 2
+
+
+def f_get_pitch_grid_hz(param_feature):
+    """Centre frequency (Hz) of each bin of the HCQT's h = 1 channel: ``fmin * 2 ** (k / bins_per_octave)``,
+    shape (n_bins,). Piano-roll targets and model outputs of multi-pitch estimation live on this grid."""
+    param_feature = as_config(param_feature, "feature")
+    if param_feature.get("type") != "hcqt":
+        raise ValueError(f"a pitch grid needs the HCQT (feature.type: hcqt), got '{param_feature.get('type')}'")
+    return pitch_grid_hz(float(param_feature.require("fmin")), 12 * int(param_feature.require("bins_per_semitone")),
+                         hcqt_n_bins(param_feature))
+
+
+def f_get_pitch_grid_midi(param_feature):
+    """The same grid as ``f_get_pitch_grid_hz`` in MIDI pitch (fractional between semitones), shape (n_bins,)."""
+    return librosa.hz_to_midi(f_get_pitch_grid_hz(param_feature))
