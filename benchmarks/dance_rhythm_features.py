@@ -25,7 +25,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from course_utils import annotation, audio_store, runtime
-from course_utils.data import build
+from course_utils.data import build, renderers
 
 HOP = 256
 
@@ -71,11 +71,12 @@ def main():
     args = parser.parse_args()
     data_dir = runtime.project_dir() / "data"
     track_l = (fiddle_tracks(*build.ensure_dataset(args.preset, data_dir))
-               + fiddle_tracks(*build.ensure_dataset(args.preset, data_dir, split="test", renderer="merlin")))
+               + fiddle_tracks(*build.ensure_dataset(args.preset, data_dir, split="test",
+                                                     renderer=renderers.HELDOUT_RENDERER)))
     feature_l = [track_features(audio_v, sr_hz) for *_, sr_hz, audio_v in track_l]
     label_v, renderer_v, split_v = (np.array([track[i] for track in track_l]) for i in range(3))
     train_mask, test_mask = np.isin(split_v, ["train", "valid"]), split_v == "test"
-    renderer_l = ["synth", "timgm", "merlin"]
+    renderer_l = list(renderers.RENDERER_D)
     print(f"{args.preset} preset: {len(track_l)} fiddle tunes; test tunes per renderer: "
           + ", ".join(f"{r} {np.sum(test_mask & (renderer_v == r))}" for r in renderer_l) + "\n")
     print("| features | trained on | test: " + " | ".join(renderer_l) + " |")

@@ -21,9 +21,8 @@ import time
 import numpy as np
 import torch
 
-from course_utils import feature, model_factory, runtime, separation, train
+from course_utils import feature, model_factory, runtime, separation, task, train
 from course_utils.config import load_config
-from course_utils.data import build
 
 
 def mean_si_sdr_improvement(model, ds, feature_d, device):
@@ -50,20 +49,16 @@ def train_and_score(config_name, seed, preset, fast_mode, device, max_epoch=None
         config.train.max_epoch = max_epoch
     generator = runtime.seed_everything(seed)
     data_dir = runtime.project_dir() / "data"
-    audio_file, pyjama_file = build.ensure_dataset(preset, data_dir, stems=True)
-    dataset_d = {split: separation.SeparationDataset(audio_file, pyjama_file, split, config, progress=False)
-                 for split in ("train", "valid", "test")}
+    split_d = task.split_datasets(config, preset, data_dir, progress=False)  # train, valid, test (A) and B
+    dataset_d = {split: split_d[split] for split in ("train", "valid")}
     model = model_factory.NetModel(config, feature.feature_input_dim(config.feature, config.train.batch_size))
     model = model.to(device)
     loader_d = train.make_loaders(dataset_d, config, generator=generator, fast_mode=fast_mode)
     history = train.fit(model, loader_d["train"], loader_d["valid"], separation.masked_mse_loss, config,
                         device=device, fast_mode=fast_mode)
-    heldout_audio_file, heldout_pyjama_file = build.ensure_dataset(preset, data_dir, split="test", renderer="merlin",
-                                                                   stems=True)
-    heldout_ds = separation.SeparationDataset(heldout_audio_file, heldout_pyjama_file, "test", config, progress=False)
     result_d = {"steps": sum(len(loader_d["train"]) for _ in history["train_loss"]),
                 "best_epoch": history["best_epoch"]}
-    for where, ds in (("A", dataset_d["test"]), ("B", heldout_ds)):
+    for where, ds in (("A", split_d["test"]), ("B", split_d[task.HELDOUT_SPLIT])):
         result_d[where + "_voice"], result_d[where] = mean_si_sdr_improvement(model, ds, config.feature, device)
     result_d["minutes"] = (time.perf_counter() - start) / 60
     return result_d

@@ -33,14 +33,8 @@ ENCODER_D = {  # name -> (encoder config, task config, {variant: overrides of th
 
 
 def split_datasets(config, preset, with_heldout=True):
-    """split -> TagDataset of ``config`` (train, valid, test, and B: the test split played by merlin)."""
-    audio_file, pyjama_file = build.ensure_dataset(preset, ROOT / "data")
-    split_d = {split: dataset.TagDataset(audio_file, pyjama_file, split, config, progress=False)
-               for split in ("train", "valid", "test")}
-    if with_heldout:
-        split_d["B"] = dataset.TagDataset(*build.ensure_dataset(preset, ROOT / "data", split="test", renderer="merlin"),
-                                          "test", config, progress=False)
-    return split_d
+    """split -> TagDataset of ``config`` (train, valid, test, and B: the test split played by the held-out renderer)."""
+    return task.split_datasets(config, preset, ROOT / "data", heldout=with_heldout, progress=False)
 
 
 def probe_with_views(ssl_config, override_d, pretrain_d, task_split_d, preset, fast_mode, seed):

@@ -46,10 +46,10 @@ from course_utils import (
     train,
 )
 from course_utils.config import load_config
-from course_utils.data import build
+from course_utils.data import build, renderers
 
 LIBRARY_L = transfer.LIBRARY_L  # synth, timgm, merlin
-STAND_IN = "merlin"  # plays the versions the collection gives to the renderer left out
+STAND_IN = renderers.HELDOUT_RENDERER  # plays the versions the collection gives to the renderer left out
 TRAINED_SPLIT_L = ("train", "valid")
 
 

@@ -187,7 +187,7 @@ def label_efficiency(encoder_d, encoder_config, task_config, split_d, fraction_l
     For each fraction of the training labels (``label_subset``), a probe on each frozen encoder of ``encoder_d``
     (name -> encoder, e.g. pretrained and untrained; its regularisation chosen on the validation split by
     ``choose_probe``) and the encoder trained from scratch on the same tracks, each scored on ``split_d['test']``
-    (A) and ``split_d['B']`` (the held-out renderer).
+    (A) and ``split_d['B']`` (``task.HELDOUT_SPLIT``: the held-out renderer; ``task.split_datasets`` builds both).
 
     Returns a list of ``{'fraction', 'n_track', <name>: (A, B), ..., 'from scratch': (A, B)}``, the metric being
     ROC-AUC (tags) or accuracy (classes).
@@ -200,9 +200,10 @@ def label_efficiency(encoder_d, encoder_config, task_config, split_d, fraction_l
         row = {"fraction": fraction, "n_track": len(key_l)}
         for name, encoder in encoder_d.items():
             fitted, _ = choose_probe(encoder, split_d, key_l, problem, regularisation_l)
-            row[name] = tuple(probe_scores(encoder, fitted, split_d[part])[metric] for part in ("test", "B"))
+            row[name] = tuple(probe_scores(encoder, fitted, split_d[part])[metric]
+                              for part in ("test", task.HELDOUT_SPLIT))
         model = train_from_scratch(encoder_config, task_config, split_d, key_l, generator, fast_mode, device)
         row["from scratch"] = tuple(float(task.test_scores(model, task_config, split_d[part])[metric])
-                                    for part in ("test", "B"))
+                                    for part in ("test", task.HELDOUT_SPLIT))
         row_l.append(row)
     return row_l
