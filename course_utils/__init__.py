@@ -13,9 +13,9 @@ Modules, one concept each, with the notebook that teaches each:
   checking audio arrays. 01_data.
 - ``features``: the audio features, one module per kind, where a new feature type goes: ``spectral`` (waveform,
   log-mel), ``pitch`` (HCQT and its pitch grid, with the private ``_hcqt_engine``), ``rhythm`` (tempogram),
-  ``stft`` (the STFT both ways), ``patches`` (``f_get_patches``), and ``table``, the one table of feature types
-  (``FEATURE_TYPE_D``: hop, frames, bins, channels, context) with a model's input shape. 02_features; the
-  tempogram: 05_training_tagging.
+  ``chroma`` (the 12 pitch classes, the cover baselines'), ``stft`` (the STFT both ways), ``patches``
+  (``f_get_patches``), and ``table``, the one table of feature types (``FEATURE_TYPE_D``: hop, frames, bins,
+  channels, context) with a model's input shape. 02_features; the tempogram: 05_training_tagging; chroma: 07.
 - ``feature``: the features under the original course's names, as the notebooks call them (``feature.f_get_lms``,
   ``feature.f_get_hcqt``, ``feature.f_get_patches``, ``feature.FEATURE_TYPE_D``, ...): names only, the code is
   in ``features``. 02_features and every notebook after it.

@@ -9,33 +9,29 @@ A cover model must beat what needs no training:
   that best matches the two mean profiles) [Serra2008]. Open-ended: an excerpt of a fast version covers more
   of the tune than one of a slow version, so the alignment may stop at the end of either sequence.
 
-Both take pitch-class sequences (12, T) of any origin: the chroma of the audio (``chroma_sequence``) for a
-baseline that learns nothing, or the melody of notebook 07's extractor. ``fused_distances`` adds two distance
-matrices on one scale (the learned embedding's and the melody alignment's: they make different mistakes), with
-the weight ``choose_fusion_weight`` picks on the validation split. ``scores_by_kind`` splits the ranking metrics by
-the kind of the query's work (``folk`` tune families, ``chorale`` harmonisations).
+Both take pitch-class sequences (12, T) of any origin: the chroma of the audio (``audio_chroma_sequences``, by
+``features.chroma.chroma_sequence``, also the ``chroma`` feature type) for a baseline that learns nothing, or the
+melody of notebook 07's extractor. ``fused_distances`` adds two distance matrices on one scale (the learned
+embedding's and the melody alignment's: they make different mistakes), with the weight ``choose_fusion_weight``
+picks on the validation split. ``scores_by_kind`` splits the ranking metrics by the kind of the query's work
+(``folk`` tune families, ``chorale`` harmonisations).
 """
 
-import librosa
 import numba
 import numpy as np
 
 from course_utils import metrics
 from course_utils.audio_store import open_audio_file, read_audio
+from course_utils.features import chroma
 
-PITCH_CLASS_L = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
-
-
-def chroma_sequence(audio_v, sr_hz, hop_length=2048):
-    """(12, T) chroma of a track (``librosa.feature.chroma_cqt``), one frame every ``hop_length`` samples."""
-    return librosa.feature.chroma_cqt(y=np.asarray(audio_v, dtype=np.float32), sr=sr_hz, hop_length=hop_length)
+PITCH_CLASS_L = chroma.PITCH_CLASS_L  # the names of the 12 pitch classes (notebook 07: covers.PITCH_CLASS_L)
 
 
 def audio_chroma_sequences(hdf5_audio_file, key_l):
-    """[(12, T)] ``chroma_sequence`` of the audio of each track of a dataset's ``_audio.hdf5``: what the
-    non-learned baselines compare."""
+    """[(12, T)] chroma (``features.chroma.chroma_sequence``) of the audio of each track of a dataset's
+    ``_audio.hdf5``: what the non-learned baselines compare."""
     with open_audio_file(hdf5_audio_file) as audio_fid:
-        return [chroma_sequence(*read_audio(audio_fid, key, hdf5_audio_file)) for key in key_l]
+        return [chroma.chroma_sequence(*read_audio(audio_fid, key, hdf5_audio_file)) for key in key_l]
 
 
 def _profiles(sequence_l):

@@ -5,6 +5,8 @@
   (``f_get_pitch_grid_hz``, ``f_get_pitch_grid_midi``). 02_features, 06_training_multipitch.
 - ``_hcqt_engine``: the fast multirate engine behind ``f_get_hcqt`` (private). 02_features.
 - ``rhythm``: the onset strength and the tempogram (``f_get_tempogram``). 05_training_tagging.
+- ``chroma``: the 12 pitch classes of the audio (``f_get_chroma``; ``chroma_sequence``, what the cover baselines
+  compare). 07_training_covers.
 - ``stft``: the STFT both ways (a whole track, the frames of a patch, the inverse with a given phase) and the
   ``stft`` feature (``f_get_stft``); ``course_utils.spectrogram`` in notebook 08. 08_source_separation.
 - ``patches``: the patches a dataset cuts from a feature (``f_get_patches``). 02_features.

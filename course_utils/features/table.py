@@ -5,15 +5,16 @@ Every feature is a ``(C, F, T)`` array (``(1, T)`` for the waveform) plus the ti
 annotations given in seconds can be mapped to frames. ``param_feature`` is the ``feature`` section of a config (a
 ``Config`` or a dict, see ``course_utils.config``). A feature type is one entry here plus its compute function, in
 the module of its kind: ``features.spectral`` (waveform, log-mel), ``features.pitch`` (HCQT), ``features.rhythm``
-(tempogram), ``features.stft`` (the STFT of source separation), or a new module of ``features/`` for a new kind
-(docs/extending.md). Taught in notebooks/02_features.ipynb (as ``feature.FEATURE_TYPE_D``, the course's name).
+(tempogram), ``features.chroma`` (pitch classes), ``features.stft`` (the STFT of source separation), or a new module
+of ``features/`` for a new kind (docs/extending.md). Taught in notebooks/02_features.ipynb (as
+``feature.FEATURE_TYPE_D``, the course's name).
 """
 
 from dataclasses import dataclass
 
 from course_utils import audio_store
 from course_utils.config import ConfigError, as_config, closest_name
-from course_utils.features import pitch, rhythm, spectral, stft
+from course_utils.features import chroma, pitch, rhythm, spectral, stft
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,9 @@ FEATURE_TYPE_D = {
     "tempogram": FeatureType(compute=rhythm.f_get_tempogram, hop_n=lambda param: int(param.require("STEP_n")),
                              n_bins=lambda param: int(param.require("nb_lag")), n_channels=lambda param: 1,
                              context_frames=rhythm.tempogram_context_frames),
+    "chroma": FeatureType(compute=chroma.f_get_chroma, hop_n=lambda param: int(param.require("hop_length")),
+                          n_bins=lambda param: len(chroma.PITCH_CLASS_L), n_channels=lambda param: 1,
+                          context_frames=chroma.chroma_context_frames),
     "stft": FeatureType(compute=stft.f_get_stft, hop_n=lambda param: int(param.require("hop_length")),
                         n_bins=lambda param: int(param.require("n_fft")) // 2,
                         n_channels=lambda param: 1 + len(param.get("condition_voice_l", None) or []),
@@ -103,7 +107,7 @@ def f_get_feature(audio_v, sr_hz, param_feature):
 
 
 def f_get_hop_n(param_feature):
-    """Samples between two frames: 1 (waveform), ``STEP_n`` (lms, tempogram), ``hop_length`` (hcqt, stft)."""
+    """Samples between two frames: 1 (waveform), ``STEP_n`` (lms, tempogram), ``hop_length`` (hcqt, chroma, stft)."""
     param_feature, feature_type = feature_type_of(param_feature)
     if feature_type.hop_n is None:
         raise ConfigError(f"feature type '{param_feature.type}' is read from a file: it has a hop in seconds "
@@ -136,7 +140,7 @@ def f_get_context_frames(param_feature, sr_hz):
 
 def f_get_n_bins(param_feature):
     """Size of the frequency axis: ``nb_band`` (lms), ``12 * bins_per_semitone * n_octaves`` (hcqt), ``nb_lag``
-    (tempogram: its axis is the lag), ``n_bins`` (precomputed). The waveform has none (ValueError)."""
+    (tempogram: its axis is the lag), 12 (chroma), ``n_bins`` (precomputed). The waveform has none (ValueError)."""
     param_feature, feature_type = feature_type_of(param_feature)
     if feature_type.n_bins is None:
         raise ValueError(f"the {param_feature.type} has no frequency axis (no bins)")
@@ -148,6 +152,7 @@ def feature_input_dim(param_feature, batch_size):
 
     waveform: [B, 1, patch_L_frame]; lms: [B, 1, nb_band, patch_L_frame];
     hcqt: [B, len(h_l), 12 * bins_per_semitone * n_octaves, patch_L_frame]; tempogram: [B, 1, nb_lag, patch_L_frame];
+    chroma: [B, 1, 12, patch_L_frame];
     stft: [B, 1 + len(condition_voice_l), n_fft // 2, patch_L_frame] (a conditioned separation model is also
     told which voice to separate: one plane per voice, ``separation.SeparationDataset``);
     precomputed: [B, n_channels (default 1), n_bins, patch_L_frame] (features read from a file).
