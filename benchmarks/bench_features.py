@@ -1,6 +1,6 @@
 """Feature speed: our LMS and HCQT against the straightforward librosa baselines, in the same run.
 
-    .venv/bin/python benchmarks/bench_features.py
+    .venv/bin/python -m benchmarks.bench_features
 
 Baselines (what the reference course did):
 - LMS: librosa.feature.melspectrogram, then log(1 + 10000 * mel).

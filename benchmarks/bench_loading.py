@@ -1,6 +1,6 @@
 """Data loading speed: patches per second through a DataLoader, for each feature placement.
 
-    .venv/bin/python benchmarks/bench_loading.py [--preset small]
+    .venv/bin/python -m benchmarks.bench_loading [--preset small]
 
 For the tagging (LMS) and multi-pitch (HCQT) configs, prints in one run:
 - the seed-style in-memory Dataset (librosa features computed in __init__, as in the course text),

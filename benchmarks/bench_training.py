@@ -1,7 +1,7 @@
 """Training speed on this machine: one optimiser step (forward + backward + step) of the course's models,
 eager PyTorch against channels-last memory format and ``torch.compile``, in the same run.
 
-    .venv/bin/python benchmarks/bench_training.py [--steps 20]
+    .venv/bin/python -m benchmarks.bench_training [--steps 20]
 
 For each config: the median time of a step after warm-up, the ratio to eager, and the one-off warm-up
 cost (``torch.compile`` traces and compiles the model on its first steps). A speed-up per step only

@@ -1,7 +1,7 @@
 """Notebook 08's SDR, checked: ``separation.separation_scores`` (BSS Eval v4 by ``fast_bss_eval``, float32)
 against the reference implementations, on the same separations, for agreement (dB) and speed (a ratio).
 
-    .venv/bin/python benchmarks/bss_eval_agreement.py [--preset small] [--tracks 8]
+    .venv/bin/python -m benchmarks.bss_eval_agreement [--preset small] [--tracks 8]
 
 References: ``museval`` (BSS Eval v4, the SiSEC implementation; its file ``metrics.py`` is loaded alone, since
 importing the package needs ffmpeg: ``pip install museval`` first) and ``mir_eval.separation`` (BSS Eval v3,

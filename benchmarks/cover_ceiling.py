@@ -1,7 +1,7 @@
 """How hard is cover identification on the course's cover collection, with a perfect melody extractor?
 
-    .venv/bin/python benchmarks/cover_ceiling.py                 # excerpts of 9 s (the collection's), 15 s, 25 s
-    .venv/bin/python benchmarks/cover_ceiling.py --max-sec 9 40
+    .venv/bin/python -m benchmarks.cover_ceiling                 # excerpts of 9 s (the collection's), 15 s, 25 s
+    .venv/bin/python -m benchmarks.cover_ceiling --max-sec 9 40
 
 For each test version of the ``full`` cover collection, the melody *as written* (the notes of the voice
 ``Melody`` or ``Soprano`` that ``render`` plays in the excerpt: same tempo, transposition and timing) becomes a

@@ -1,6 +1,6 @@
 """What tells the dance types apart across sample libraries: timbre or rhythm? A measurement for issue #28.
 
-    .venv/bin/python benchmarks/dance_rhythm_features.py [--preset full]
+    .venv/bin/python -m benchmarks.dance_rhythm_features [--preset full]
 
 Non-learned features of each fiddle tune, each classified by a logistic regression (standardised features,
 balanced classes), trained on the train and valid splits of one set of renderers and tested on the test split

@@ -1,7 +1,7 @@
 """The design choices of notebook 08's separation model, measured: the loss and the masks' activation, for a
 given U-Net config, by the validation SI-SDR improvement after a fixed number of training steps.
 
-    .venv/bin/python benchmarks/separation_choices.py [--config configs/separation_unet_stft.yaml]
+    .venv/bin/python -m benchmarks.separation_choices [--config configs/separation_unet_stft.yaml]
         [--preset small] [--steps 100] [--variants l1-sigmoid l2-sigmoid l2-softmax ...]
 
 Each variant trains the same model from the same seed on the same batches (the train split's patches, read

@@ -2,8 +2,8 @@
 (configs/separation_unet_stft.yaml) and the conditioned U-Net that is asked for one voice at a time
 (configs/separation_cunet_stft.yaml, after Meseguer-Brocal and Peeters' C-U-Net).
 
-    .venv/bin/python benchmarks/separation_conditioned.py                      # both, seed 0, the full preset
-    .venv/bin/python benchmarks/separation_conditioned.py --configs separation_cunet_stft.yaml --seeds 0 1 2
+    .venv/bin/python -m benchmarks.separation_conditioned                      # both, seed 0, the full preset
+    .venv/bin/python -m benchmarks.separation_conditioned --configs separation_cunet_stft.yaml --seeds 0 1 2
 
 Each model trains as notebook 08 trains it (``train.fit`` with the config's settings, early stopping on the
 validation loss; the same number of training steps for both: the conditioned dataset has 4 items per patch and
@@ -21,6 +21,7 @@ import time
 import numpy as np
 import torch
 
+from benchmarks import common
 from course_utils import feature, model_factory, runtime, separation, task, train
 from course_utils.config import load_config
 
@@ -67,7 +68,7 @@ def train_and_score(config_name, seed, preset, fast_mode, device, max_epoch=None
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--configs", nargs="+", default=["separation_unet_stft.yaml", "separation_cunet_stft.yaml"])
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    common.add_seeds_argument(parser)
     parser.add_argument("--fast", action="store_true", help="the fast mode's training, on the small preset")
     parser.add_argument("--max-epoch", type=int, default=None, help="epochs instead of the config's")
     args = parser.parse_args()
@@ -85,15 +86,10 @@ def main():
                   f"B {run['B']:.2f} (per voice {np.round(run['B_voice'], 2).tolist()}) dB, "
                   f"{run['minutes']:.1f} min", flush=True)
         summary_l.append((config_name, run_l))
-    print("\n| config | seeds | SI-SDRi A (dB) | SI-SDRi B, never heard (dB) | min per run |")
-    print("| --- | ---: | ---: | ---: | ---: |")
-    for config_name, run_l in summary_l:
-        cell_l = []
-        for where in ("A", "B"):
-            value_v = np.array([run[where] for run in run_l])
-            cell_l.append(f"{value_v.mean():.2f}" + (f" ± {value_v.std(ddof=1):.2f}" if len(value_v) > 1 else ""))
-        print(f"| {config_name} | {len(run_l)} | {cell_l[0]} | {cell_l[1]} | "
-              f"{np.mean([run['minutes'] for run in run_l]):.1f} |")
+    row_l = [[config_name, len(run_l), *(common.mean_sd([run[where] for run in run_l], 2) for where in ("A", "B")),
+              f"{np.mean([run['minutes'] for run in run_l]):.1f}"] for config_name, run_l in summary_l]
+    print("\n" + "\n".join(common.markdown_table(["config", "seeds", "SI-SDRi A (dB)", "SI-SDRi B, never heard (dB)",
+                                                   "min per run"], row_l)))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """Which views make a useful self-supervised encoder? (notebook 09, issue #31)
 
-    .venv/bin/python benchmarks/ssl_views.py                   # both encoders, seed 0, full preset: about 12 min
-    .venv/bin/python benchmarks/ssl_views.py --encoders tempogram --seeds 0 1 2
-    .venv/bin/python benchmarks/ssl_views.py --preset small    # a quick look (fast-mode epochs)
+    .venv/bin/python -m benchmarks.ssl_views                   # both encoders, seed 0, full preset: about 12 min
+    .venv/bin/python -m benchmarks.ssl_views --encoders tempogram --seeds 0 1 2
+    .venv/bin/python -m benchmarks.ssl_views --preset small    # a quick look (fast-mode epochs)
 
 For each encoder of notebook 09 (``ssl_contrastive_lms.yaml`` for the instruments, ``ssl_contrastive_tempogram.yaml``
 for the dance type) and each set of view changes below, the encoder is pretrained as the notebook pretrains it
@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import common
 from course_utils import contrastive, dataset, feature, probe, runtime, task
 from course_utils.config import load_config
 from course_utils.data import build
@@ -57,7 +58,7 @@ def probe_with_views(ssl_config, override_d, pretrain_d, task_split_d, preset, f
                                    ssl_config.probe.regularisation)
     metric = task.HEADLINE_METRIC_D[problem]
     return (history["valid_loss"][-1], *(probe.probe_scores(model.encoder, fitted, task_split_d[part])[metric]
-                                         for part in ("test", "B")))
+                                         for part in ("test", task.HELDOUT_SPLIT)))
 
 
 def main(encoder_l, seed_l, preset):
@@ -71,21 +72,19 @@ def main(encoder_l, seed_l, preset):
         pretrain_d["config"] = unlabelled_config
         task_split_d = split_datasets(task_config, preset)
         print(f"\n{ssl_name}: probe with 10 % of the labels of {task_name} (seeds {list(seed_l)}, {preset})")
-        print("| views | valid NT-Xent | A | B (never heard) |\n| --- | ---: | ---: | ---: |")
+        print("\n".join(common.markdown_table(["views", "valid NT-Xent", "A", "B (never heard)"], [])))
         for variant, override_d in variant_d.items():
             start = time.perf_counter()
             value_m = np.array([probe_with_views(ssl_config, override_d, pretrain_d, task_split_d, preset, fast_mode,
                                                  seed) for seed in seed_l])
-            sd_v = value_m.std(axis=0, ddof=1) if len(seed_l) > 1 else None
-            cell_l = [f"{m:.3f} ± {sd_v[n]:.3f}" if sd_v is not None else f"{m:.3f}"
-                      for n, m in enumerate(value_m.mean(axis=0))]
+            cell_l = [common.mean_sd(value_v) for value_v in value_m.T]
             print(f"| {variant} | {' | '.join(cell_l)} |  ({(time.perf_counter() - start) / 60:.1f} min)", flush=True)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--encoders", nargs="+", choices=list(ENCODER_D), default=list(ENCODER_D))
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    common.add_seeds_argument(parser)
     parser.add_argument("--preset", default="full", choices=["small", "full"])
     arguments = parser.parse_args()
     main(arguments.encoders, arguments.seeds, arguments.preset)

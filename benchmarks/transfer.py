@@ -1,9 +1,9 @@
 """Leave one library out: does a model hold on a sample library it never heard? (issue #28)
 
-    .venv/bin/python benchmarks/transfer.py                          # dance type (2 front-ends), instruments
-    .venv/bin/python benchmarks/transfer.py --seeds 0 1 2            # mean ± sd over 3 seeds, and their ensemble
-    .venv/bin/python benchmarks/transfer.py --configs tag_instrument_lms.yaml --preset small
-    .venv/bin/python benchmarks/transfer.py --configs pitch_bittner_hcqt.yaml     # multi-pitch (71 min a seed, 2 cores)
+    .venv/bin/python -m benchmarks.transfer                          # dance type (2 front-ends), instruments
+    .venv/bin/python -m benchmarks.transfer --seeds 0 1 2            # mean ± sd over 3 seeds, and their ensemble
+    .venv/bin/python -m benchmarks.transfer --configs tag_instrument_lms.yaml --preset small
+    .venv/bin/python -m benchmarks.transfer --configs pitch_bittner_hcqt.yaml     # multi-pitch (71 min a seed, 2 cores)
 
 The course's three renderers (``synth``, the synthesiser; ``timgm`` and ``merlin``, two sample libraries) play
 the same notes. For each renderer in turn, a model is trained (as notebook 05 trains it: ``train.fit``, early
@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from benchmarks import common
 from course_utils import feature, metrics, model_factory, runtime, task, train
 from course_utils.config import load_config
 from course_utils.data import renderers
@@ -110,18 +111,17 @@ def left_out_rows(score_d, seed_l):
     split of each library, mean ± sd over the seeds, the library left out in bold) and the held-out mean per library.
 
     ``score_d``: (library left out, seed) -> {library tested on: score}."""
-    line_l = ["| left out | " + " | ".join(LIBRARY_L) + " |", "| --- | " + " | ".join("---:" for _ in LIBRARY_L) + " |"]
-    held_out_d = {}
+    row_l, held_out_d = [], {}
     for left_out in LIBRARY_L:
         cell_l = []
         for library in LIBRARY_L:
-            value_v = np.array([score_d[left_out, seed][library] for seed in seed_l])
-            text = f"{value_v.mean():.3f}" + (f" ± {value_v.std(ddof=1):.3f}" if len(value_v) > 1 else "")
-            cell_l.append(f"**{text}** (left out)" if library == left_out else text)
+            value_l = [score_d[left_out, seed][library] for seed in seed_l]
+            cell = common.mean_sd(value_l)
+            cell_l.append(f"**{cell}** (left out)" if library == left_out else cell)
             if library == left_out:
-                held_out_d[library] = float(value_v.mean())
-        line_l.append(f"| {left_out} | " + " | ".join(cell_l) + " |")
-    return line_l, held_out_d
+                held_out_d[library] = float(np.mean(value_l))
+        row_l.append([left_out, *cell_l])
+    return common.markdown_table(["left out", *LIBRARY_L], row_l), held_out_d
 
 
 def transfer_table(config_name, seed_l, preset="full"):
@@ -150,7 +150,7 @@ def transfer_table(config_name, seed_l, preset="full"):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", nargs="+", default=DEFAULT_CONFIG_L)
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    common.add_seeds_argument(parser)
     parser.add_argument("--preset", default="full")
     args = parser.parse_args()
     for config_name in args.configs:

@@ -1,8 +1,8 @@
 """Leave one library out for cover identification: notebook 07's system trained without each renderer in turn.
 
-    .venv/bin/python benchmarks/transfer_covers.py                  # seed 0 (about 30 min on 2 CPU cores)
-    .venv/bin/python benchmarks/transfer_covers.py --seeds 0 1 2    # mean ± sd over 3 seeds
-    .venv/bin/python benchmarks/transfer_covers.py --preset small   # a quick run of the whole path
+    .venv/bin/python -m benchmarks.transfer_covers                  # seed 0 (about 30 min on 2 CPU cores)
+    .venv/bin/python -m benchmarks.transfer_covers --seeds 0 1 2    # mean ± sd over 3 seeds
+    .venv/bin/python -m benchmarks.transfer_covers --preset small   # a quick run of the whole path
 
 ``benchmarks/transfer.py`` does this for the tagging and multi-pitch models; the cover system has two stages, so it
 has its own script. Notebook 07 trains on the cover collection, whose train and valid versions are each played by
@@ -30,8 +30,8 @@ from pathlib import Path
 
 import h5py
 import numpy as np
-import transfer  # benchmarks/transfer.py, beside this script: the other models, the table's layout
 
+from benchmarks import common, transfer  # transfer: the other models, the table's layout
 from course_utils import (
     annotation,
     covers,
@@ -202,7 +202,7 @@ def transfer_table(seed_l, preset="full"):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    common.add_seeds_argument(parser)
     parser.add_argument("--preset", default="full")
     args = parser.parse_args()
     print("\n" + "\n".join(transfer_table(args.seeds, args.preset)[0]), flush=True)

@@ -205,3 +205,38 @@ def checkpoint_path(name):
 def dataset_preset():
     """The dataset preset for this mode: 'small' in fast mode, 'full' otherwise."""
     return "small" if is_fast_mode() else "full"
+
+
+RESULTS_DIR_NAME = "results"  # data/results/: what each training notebook measured, one JSON file per run
+
+
+def results_path(notebook_name, seed=None, fast_mode=None):
+    """The file of a notebook's results: ``data/results/<notebook>-<fast|default>-seed<k>.json`` (by default the
+    mode and training seed of this run)."""
+    mode = "fast" if (is_fast_mode() if fast_mode is None else fast_mode) else "default"
+    seed = training_seed() if seed is None else int(seed)
+    return project_dir() / "data" / RESULTS_DIR_NAME / f"{notebook_name}-{mode}-seed{seed}.json"
+
+
+def save_results(notebook_name, result_d):
+    """Write what a training notebook measured, as data: ``result_d`` maps a result's name (what, metric, split:
+    e.g. ``"instruments, log-mel: ROC-AUC on B"``) to a number. ``benchmarks.results`` reads these files (mean ± sd over
+    seeds) and writes README's results table from them. Written whole or not at all; returns the path."""
+    import json
+
+    from course_utils import safe_files
+
+    bad_l = [name for name, value in result_d.items() if not isinstance(value, int | float) or value != value]
+    if bad_l:
+        raise ValueError(f"results of {notebook_name}: {bad_l} are not numbers; save numbers (float(...))")
+    path = results_path(notebook_name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record_d = {"notebook": notebook_name, "mode": "fast" if is_fast_mode() else "default",
+                "preset": dataset_preset(), "seed": training_seed(),
+                "results": {name: float(value) for name, value in result_d.items()}}
+    with safe_files.file_lock(path):
+        partial = safe_files.partial_path(path)
+        partial.write_text(json.dumps(record_d, indent=1) + "\n", encoding="utf-8")
+        safe_files.replace_all([(partial, path)])
+    print(f"results saved to data/{RESULTS_DIR_NAME}/{path.name}")
+    return path

@@ -95,15 +95,31 @@ def test_training_seed_reads_course_seed(monkeypatch):
         runtime.training_seed()
 
 
-def test_results_over_seeds_are_reported_as_mean_and_sd():
-    spec = importlib.util.spec_from_file_location("results", Path(__file__).parents[1] / "benchmarks" / "results.py")
-    results = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(results)
-    combined = results.combine_printouts(["test results:\n  model ROC-AUC 0.850  MR1 7.0  P@1 0.5  (90 tracks)",
-                                          "test results:\n  model ROC-AUC 0.870  MR1 9.0  P@1 0.7  (90 tracks)"])
-    assert combined == "test results:\n  model ROC-AUC 0.860 ± 0.014  MR1 8.0 ± 1.4  P@1 0.6 ± 0.1  (90 tracks)"
-    assert results.combine_printouts(["test results: A 0.5", "FAILED: boom"]) == \
-        "test results: A 0.5 | FAILED: boom"
+def test_a_notebook_saves_its_results_as_data_and_readme_s_table_is_written_from_them(tmp_path, monkeypatch):
+    """Results as data: each run's record (runtime.save_results), mean ± sd over the seeds (benchmarks.results),
+    README's table rewritten between its markers, no number copied by hand."""
+    from benchmarks import results
+
+    monkeypatch.setattr(runtime, "project_dir", lambda: tmp_path)
+    monkeypatch.setattr(results, "RESULTS_DIR", tmp_path / "data" / "results")
+    monkeypatch.setenv(runtime.FAST_MODE_VARIABLE, "0")
+    for seed, (roc_auc, sdr_db) in enumerate([(0.850, 4.10), (0.870, 4.30)]):
+        monkeypatch.setenv(runtime.SEED_VARIABLE, str(seed))
+        path = runtime.save_results("05_training_tagging", {"instruments: ROC-AUC on B": roc_auc, "SDR (dB)": sdr_db})
+        assert path == tmp_path / "data" / "results" / f"05_training_tagging-default-seed{seed}.json"
+    with pytest.raises(ValueError, match=r"\['loss'\] are not numbers"):
+        runtime.save_results("05_training_tagging", {"loss": float("nan")})
+    record_ld = results.saved_records()
+    assert [record["seed"] for record in record_ld["05_training_tagging"]] == [0, 1]
+    _, n_run, cell_d, failure_l = results.combine_records(record_ld["05_training_tagging"])
+    assert n_run == 2 and failure_l == []
+    assert cell_d == {"instruments: ROC-AUC on B": "0.860 ± 0.014", "SDR (dB)": "4.20 ± 0.14"}
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{results.README_BEGIN}\nold table, 0.999\n{results.README_END}\nafter\n")
+    results.write_readme(record_ld, readme)
+    text = readme.read_text()
+    assert "0.999" not in text and text.startswith("intro\n") and text.endswith("after\n")
+    assert "| `05_training_tagging` | nan | 2 | instruments: ROC-AUC on B: 0.860 ± 0.014<br>SDR (dB): 4.20 ± 0.14 |" in text
 
 
 def test_fast_mode_checkpoints_never_overwrite_the_default_modes(monkeypatch):
