@@ -8,6 +8,13 @@ The variable is set here, before nbval starts the notebook kernels, so every ker
 import os
 
 os.environ.setdefault("COURSE_FAST_MODE", "1")
+# The test run is spread over the cores by pytest-xdist (pyproject.toml: -n auto, one notebook per worker: --dist
+# loadfile). Each worker (and each notebook kernel it starts, which inherits the variables) then computes with its
+# share of the cores: two workers of two threads on two cores would wait on each other.
+if os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
+    _THREADS = str(max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
+    for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ.setdefault(_variable, _THREADS)
 # No window may open during a test run: figures are drawn off screen (Agg), or, when the executed notebooks are
 # kept for the website (COURSE_EXECUTED_DIR, below), inline in the notebooks' kernels, as Jupyter draws them.
 _EXECUTED_DIR = os.environ.get("COURSE_EXECUTED_DIR")
@@ -21,6 +28,12 @@ else:
 
 # With COURSE_EXECUTED_DIR set, the notebooks that nbval executed are written there with their outputs, for the
 # website to show (``python -m course_utils.tools.website --executed <dir>``): CI executes each notebook once.
+
+
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto``: one worker per core, at most 2 (each notebook kernel holds about 1.5 GB; more workers than that
+    fill a laptop's memory before they save time)."""
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 def pytest_sessionfinish(session):
