@@ -27,9 +27,6 @@ from course_utils import feature, feature_cache
 from course_utils.audio_store import open_audio_file, read_audio
 from course_utils.config import as_config
 
-FEATURE_PLACEMENT_L = ("memory", "disk", "on_the_fly")
-
-
 class DatasetError(ValueError):
     """Data that does not fit the config: names the file, the entry and what to change (``dataset`` re-exports it)."""
 
@@ -213,7 +210,8 @@ class Precomputed(FeaturePlacement):
         return self.X_d[key][..., start_frame:end_frame]
 
 
-PLACEMENT_D = {cls.name: cls for cls in (InMemory, OnDisk, OnTheFly)}
+PLACEMENT_D = {cls.name: cls for cls in (InMemory, OnDisk, OnTheFly)}  # the one table of placements
+FEATURE_PLACEMENT_L = PLACEMENT_D.keys()  # their names: a live view of the table (a new entry is a name at once)
 
 
 def make_placement(name, data_file, feature_d, key_l, cache_dir=None):

@@ -169,3 +169,34 @@ def test_no_renderer_name_is_written_outside_the_registry():
                      and isinstance(node.value, str) and id(node) not in docstring_l]
         for name in renderers.RENDERER_D:
             assert not [text for text in literal_l if text == name], f"{module} writes the renderer name {name!r}"
+
+
+# --- a placement -----------------------------------------------------------------------------------------
+
+
+class HalfPrecision(placement.InMemory):
+    """A toy placement: every feature kept in memory in float16 (half the RAM), given back as float32."""
+
+    name = "half"
+
+    def add_track(self, key, source_fid):
+        time_sec_v = super().add_track(key, source_fid)
+        self.X_d[key] = self.X_d[key].half()
+        return time_sec_v
+
+    def get_X(self, key, start_frame, end_frame):
+        return super().get_X(key, start_frame, end_frame).float()
+
+
+def test_a_new_placement_is_one_table_entry(toy_files, monkeypatch):
+    monkeypatch.setitem(placement.PLACEMENT_D, "half", HalfPrecision)
+    assert "half" in dataset.FEATURE_PLACEMENT_L  # the names are the table's: nothing else to change
+    audio, pyjama = toy_files
+    config = {"dataset": {"problem": "multiclass", "annot_key": "genre"},
+              "feature": dict(RMS_FEATURE, type="lms", nb_band=8)}
+    half, full = (dataset.TagDataset(audio, pyjama, "train", config, feature_placement=name, progress=False)
+                  for name in ("half", "memory"))
+    assert half[0]["X"].dtype == torch.float32 and half.placement.X_d[half.key_l[0]].dtype == torch.float16
+    torch.testing.assert_close(half[len(half) - 1]["X"], full[len(full) - 1]["X"], atol=1e-2, rtol=1e-3)
+    with pytest.raises(ValueError, match="feature_placement must be one of memory, disk, on_the_fly, half"):
+        dataset.TagDataset(audio, pyjama, "train", config, feature_placement="gpu", progress=False)
