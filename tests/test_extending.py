@@ -200,3 +200,54 @@ def test_a_new_placement_is_one_table_entry(toy_files, monkeypatch):
     torch.testing.assert_close(half[len(half) - 1]["X"], full[len(full) - 1]["X"], atol=1e-2, rtol=1e-3)
     with pytest.raises(ValueError, match="feature_placement must be one of memory, disk, on_the_fly, half"):
         dataset.TagDataset(audio, pyjama, "train", config, feature_placement="gpu", progress=False)
+
+
+# --- a chapter -------------------------------------------------------------------------------------------
+
+
+def test_a_new_chapter_follows_the_recipe_and_the_course_s_rules_hold_it(tmp_path, monkeypatch, capsys):
+    """docs/extending.md, "Adding a chapter", followed for a toy chapter: the rules every notebook passes (the same
+    test functions) pass on it, its exercise is checked and its solution shown, and it runs; without its "Going
+    further" section the rules refuse it."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from course_utils import exercises, runtime
+
+    from . import chapter_toy, test_colab, test_notebooks_clean, test_references
+
+    first_cell = test_colab._first_code_cell(test_colab.NOTEBOOK_PATH_L[0])
+    repository = test_colab.launch.repository_in_cell(first_cell.source)
+    (tmp_path / "notebooks").mkdir()
+    path = tmp_path / "notebooks" / f"{chapter_toy.TOY_NAME}.ipynb"
+    nbformat.write(chapter_toy.toy_notebook(repository), path)
+    without_going_further = chapter_toy.toy_notebook(repository, going_further=False)
+    for rule in (test_notebooks_clean.test_notebook_is_committed_clean,
+                 test_notebooks_clean.test_the_student_path_is_short_and_the_rest_goes_further,
+                 test_notebooks_clean.test_cells_that_assert_are_tagged_check,
+                 test_references.test_every_citation_is_in_the_bibliography_and_in_the_notebooks_further_reading,
+                 test_references.test_every_glossary_link_lands_on_a_term,
+                 test_references.test_each_notebook_header_gives_prerequisites_study_and_compute_time):
+        rule(path)
+    assert test_colab._first_code_cell(path).source == first_cell.source
+
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "solutions" / f"{chapter_toy.TOY_NAME}.py").write_text(chapter_toy.SOLUTION_SOURCE)
+    monkeypatch.setattr(runtime, "project_dir", lambda: tmp_path)
+    monkeypatch.setitem(exercises.EXERCISE_D, "99.1", None)  # removed again by monkeypatch after the test
+    chapter_toy.register()
+    namespace_d = {}
+    exec(chapter_toy.SOLUTION_SOURCE, namespace_d)
+    assert exercises.evaluate("99.1", namespace_d["sum_by_hand"]).passed
+    exec(nbformat.read(path, as_version=4).cells[4].source, namespace_d)
+    assert exercises.evaluate("99.1", namespace_d["sum_by_hand"]).status == "not done"
+    exercises.show_solution("99.1", force=True)
+    assert "total += value" in capsys.readouterr().out
+
+    executed = nbformat.read(path, as_version=4)  # run as a student would, its exercise registered as on import
+    executed.cells.insert(2, nbformat.v4.new_code_cell("from tests import chapter_toy\nchapter_toy.register()"))
+    NotebookClient(executed, timeout=120, resources={"metadata": {"path": str(ROOT)}}).execute()
+    assert "is not done yet" in executed.cells[6].outputs[0]["text"]
+    nbformat.write(without_going_further, path)
+    with pytest.raises(AssertionError, match="one '## Going further' section"):
+        test_notebooks_clean.test_the_student_path_is_short_and_the_rest_goes_further(path)

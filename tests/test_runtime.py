@@ -1,5 +1,3 @@
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -119,7 +117,8 @@ def test_a_notebook_saves_its_results_as_data_and_readme_s_table_is_written_from
     results.write_readme(record_ld, readme)
     text = readme.read_text()
     assert "0.999" not in text and text.startswith("intro\n") and text.endswith("after\n")
-    assert "| `05_training_tagging` | nan | 2 | instruments: ROC-AUC on B: 0.860 ± 0.014<br>SDR (dB): 4.20 ± 0.14 |" in text
+    assert ("| `05_training_tagging` | nan | 2 | instruments: ROC-AUC on B: 0.860 ± 0.014<br>SDR (dB): 4.20 ± 0.14 |"
+            in text)
 
 
 def test_fast_mode_checkpoints_never_overwrite_the_default_modes(monkeypatch):
