@@ -7,7 +7,8 @@ Modules, one concept each, with the notebook that teaches each:
   ``config["feature"]["hop_length"]``; ``ConfigError``. 04_model_from_yaml.
 - ``data``: the offline course dataset: ``scores`` (the music21 corpus), ``renderers`` (who plays a track:
   ``synth``, ``sampled`` with ``soundfont``), ``recording`` (the chain every renderer shares), ``plan``,
-  ``render``, ``build`` (``ensure_dataset``), ``real`` (the original course's datasets). 01_data.
+  ``render``, ``build`` (``ensure_dataset``), ``real`` (the original course's datasets), and its command
+  (``__main__``: ``python -m course_utils.data build``). 01_data.
 - ``audio_store``: the two files of a dataset (``pair_paths``, ``pair_problem``), reading the ``_audio.hdf5`` file
   and a file of your own (``load_audio``),
   checking audio arrays. 01_data.
@@ -27,16 +28,22 @@ Modules, one concept each, with the notebook that teaches each:
   03_dataset.
 - ``model_factory`` (with ``layers``): ``NetModel``, a whole model from the YAML ``model`` section.
   04_model_from_yaml.
-- ``train``: ``training_step``, ``fit`` (early stopping, checkpoints), ``make_loaders``, ``on_device``; the train
-  section of a config checked (``train_settings``). 05_training_tagging.
+- ``train``: the one training loop of every task: ``training_step``, ``fit`` (a batch loss of the task's, early
+  stopping or the last epoch kept, checkpoints), ``make_loaders``, ``on_device``; the train section of a config
+  checked (``train_settings``). 05_training_tagging.
 - ``checkpoint``: a trained model as ``.pt`` + ``.yaml``, saved safely and loaded back. 05_training_tagging.
 - ``augment``: training-time augmentation of feature batches (``RandomEQ``). 05_training_tagging.
-- ``task``: what a task is (multiclass, multilabel, segment, pitch, cover): its Dataset, loss, activation,
-  whole-track predictions (``predict_track``) and test scores. 05-07.
+- ``task``: what a task is (multiclass, multilabel, segment, pitch, cover, separation, contrastive): its Dataset,
+  loss, activation, whole-track predictions (``predict_track``) and test scores; the splits of a config, set B
+  included (``split_datasets``). 05-09.
 - ``model_inspect``: a model's block diagram and receptive field. 04_model_from_yaml.
 - ``processes``: worker processes that end with their parent (the data build, the feature cache).
+- ``safe_files``: files written whole or not at all, locks between processes, a full disk named
+  (``DiskFullError``): every file the course writes (datasets, caches, checkpoints, results).
 - ``metrics``: triplet loss, ranking metrics (MAP, MR1, ...), multi-pitch scores with mir_eval.
   06_training_multipitch, 07_training_covers.
+- ``covers``: cover identification's stages and baselines: the melody's chroma, DTW alignment under the best
+  transposition, chroma profiles, the fusion of two distances, scores per kind of version. 07_training_covers.
 - ``spectrogram``: ``features.stft`` under the name notebook 08 uses (``spectrogram.stft``). 08_source_separation.
 - ``_hcqt_engine``: ``features._hcqt_engine`` at the path that notebook 02's text names (private).
 - ``separation``: source separation of the chorale voices: ``SeparationDataset`` (the stems), masks (the ideal
@@ -46,14 +53,16 @@ Modules, one concept each, with the notebook that teaches each:
 - ``probe``: what a pretrained encoder is worth: linear probes on its frozen embeddings against the same encoder
   trained from scratch, with a share of the labels (``label_subset``, ``label_efficiency``). 09_self_supervised.
 - ``exercises``: the checkers of the notebooks' exercises (``check('02.1', answer)``), offline, in seconds: the
-  framework (``exercises.checking``) and one module per notebook; solutions in ``solutions/``. Every notebook.
+  framework (``exercises.checking``) and one module per notebook (``exNN_<notebook>``: ``ex01_data`` ... ``ex09_self_supervised``);
+  solutions in ``solutions/``. Every notebook.
 - ``references``: the bibliography (``docs/bibliography.yaml``) and the glossary (``docs/glossary.md``) behind
   every notebook's "Further reading" and glossary links.
 - ``tools``: the maintainers' commands, which no notebook imports: ``tools.website`` (the course as a website,
-  with ``tools.launch``: Colab and Binder links, the notebooks' Colab cell) and ``tools.train_original`` (a config
-  of the original course trained on its real dataset). README.
+  with ``tools.site_pages``: its landing, glossary and bibliography pages, and ``tools.launch``: Colab and Binder
+  links, the notebooks' Colab cell), ``tools.train_original`` (a config of the original course trained on its real
+  dataset) and ``tools.example_audio`` (the notebooks' example recording). README.
 
-How to add a feature type, a task, a layer or a renderer: docs/extending.md.
+How to add a feature type, a placement, a task, a layer, a renderer or a chapter: docs/extending.md.
 """
 
 __version__ = "0.1.0"

@@ -26,3 +26,18 @@ def test_modules_and_functions_are_small(path):
 def test_no_notebook_imports_the_maintainers_tools():
     for notebook_path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         assert "course_utils.tools" not in notebook_path.read_text(encoding="utf-8"), notebook_path.name
+
+
+def test_the_module_map_names_every_module():
+    """course_utils/__init__.py maps each module to the notebook that teaches it: a newcomer finds every one there."""
+    import re
+
+    import course_utils
+
+    for path in MODULE_PATH_L:
+        name = path.parent.name if path.stem == "__init__" else path.stem
+        if re.fullmatch(r"ex\d\d_\w+", name):
+            name = "exNN_<notebook>"  # the exercises of a notebook: named by the pattern
+        if name != "course_utils":
+            assert re.search(rf"``(\w+\.)*{re.escape(name)}``", course_utils.__doc__), (
+                f"course_utils/__init__.py does not name {name} ({path})")
