@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from benchmarks import common
-from course_utils import feature, model_factory, runtime, separation, task, train
+from course_utils import runtime, separation, task, train
 from course_utils.config import load_config
 
 
@@ -51,14 +51,9 @@ def train_and_score(config_name, seed, preset, fast_mode, device, max_epoch=None
     generator = runtime.seed_everything(seed)
     data_dir = runtime.project_dir() / "data"
     split_d = task.split_datasets(config, preset, data_dir, progress=False)  # train, valid, test (A) and B
-    dataset_d = {split: split_d[split] for split in ("train", "valid")}
-    model = model_factory.NetModel(config, feature.feature_input_dim(config.feature, config.train.batch_size))
-    model = model.to(device)
-    loader_d = train.make_loaders(dataset_d, config, generator=generator, fast_mode=fast_mode)
-    history = train.fit(model, loader_d["train"], loader_d["valid"], separation.masked_mse_loss, config,
-                        device=device, fast_mode=fast_mode)
-    result_d = {"steps": sum(len(loader_d["train"]) for _ in history["train_loss"]),
-                "best_epoch": history["best_epoch"]}
+    model, history = task.train_model(config, split_d, device, generator, fast_mode)
+    n_batch = len(train.make_loaders({"train": split_d["train"]}, config, fast_mode=fast_mode)["train"])
+    result_d = {"steps": n_batch * len(history["train_loss"]), "best_epoch": history["best_epoch"]}
     for where, ds in (("A", split_d["test"]), ("B", split_d[task.HELDOUT_SPLIT])):
         result_d[where + "_voice"], result_d[where] = mean_si_sdr_improvement(model, ds, config.feature, device)
     result_d["minutes"] = (time.perf_counter() - start) / 60

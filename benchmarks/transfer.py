@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from benchmarks import common
-from course_utils import feature, metrics, model_factory, runtime, task, train
+from course_utils import feature, metrics, runtime, task
 from course_utils.config import load_config
 from course_utils.data import renderers
 
@@ -78,17 +78,9 @@ def train_without(config, left_out, test_d, preset, data_dir, seed, device, prob
     generator = runtime.seed_everything(seed)
     trained_l = [library for library in LIBRARY_L if library != left_out]
     split_d = {split: task.renderer_dataset(config, preset, data_dir, split, trained_l) for split in ("train", "valid")}
-    model = model_factory.NetModel(config, feature.feature_input_dim(config.feature, 32)).to(device)
-    loader_d = train.make_loaders(split_d, config, generator=generator)
-    is_pitch = task.task_of(config) == "pitch"
-    loss_fn = task.make_loss(config)
-    if is_pitch:  # as notebook 06: the rare positive cells weighted
-        pos_weight = torch.tensor(task.pitch_pos_weight(split_d["train"]), device=device)
-        loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
-    with tempfile.TemporaryDirectory() as folder:
-        train.fit(model, loader_d["train"], loader_d["valid"], loss_fn, config, device=device,
-                  checkpoint_path=Path(folder) / "model.pt")
-    if is_pitch:
+    with tempfile.TemporaryDirectory() as folder:  # as the notebooks train it (pitch: the rare positives weighted)
+        model, _ = task.train_model(config, split_d, device, generator, checkpoint_path=Path(folder) / "model.pt")
+    if task.task_of(config) == "pitch":
         return {library: float(value) for library, value in pitch_accuracy_d(model, config, split_d["valid"],
                                                                                test_d).items()}
     if probability_d is not None:

@@ -36,14 +36,11 @@ from course_utils import (
     annotation,
     covers,
     dataset,
-    feature,
     feature_cache,
     metrics,
-    model_factory,
     runtime,
     safe_files,
     task,
-    train,
 )
 from course_utils.config import load_config
 from course_utils.data import build, renderers
@@ -121,21 +118,15 @@ def train_system(audio_path, pyjama_path, melody_config, cover_config, seed, wor
     feature_cache.f_cache_features(audio_path, melody_config.feature, n_workers=2)  # once per collection
     melody_d = task.make_datasets(melody_config, audio_path, pyjama_path, split_l=TRAINED_SPLIT_L,
                                   feature_placement="disk")
-    melody_model = model_factory.NetModel(melody_config, feature.feature_input_dim(melody_config.feature, 16))
-    melody_loader_d = train.make_loaders(melody_d, melody_config, generator=generator, fast_mode=fast_mode)
-    train.fit(melody_model.to(device), melody_loader_d["train"], melody_loader_d["valid"],
-              task.make_loss(melody_config), melody_config, device=device, fast_mode=fast_mode,
-              checkpoint_path=work_dir / "melody.pt")
+    melody_model, _ = task.train_model(melody_config, melody_d, device, generator, fast_mode,
+                                       checkpoint_path=work_dir / "melody.pt")
     melody_system = (melody_model.cpu().eval(), melody_config)
     cover_d = {split: melody_cover_dataset(melody_system, audio_path, pyjama_path, split, melody_d[split].key_l,
                                            work_dir / f"{split}_melody_feat.hdf5", cover_config)
                for split in TRAINED_SPLIT_L}
-    cover_model = model_factory.NetModel(cover_config, feature.feature_input_dim(cover_config.feature, 16))
-    cover_loader_d = train.make_loaders(cover_d, cover_config, generator=generator, collate_fn=dataset.cover_collate,
-                                        fast_mode=fast_mode)
-    train.fit(cover_model.to(device), cover_loader_d["train"], cover_loader_d["valid"], task.make_loss(cover_config),
-              cover_config, device=device, fast_mode=fast_mode, checkpoint_path=work_dir / "embedding.pt",
-              valid_score_fn=lambda model: task.cover_scores(model, cover_d["valid"])["MAP"])
+    cover_model, _ = task.train_model(cover_config, cover_d, device, generator, fast_mode,
+                                      checkpoint_path=work_dir / "embedding.pt",
+                                      valid_score_fn=lambda model: task.cover_scores(model, cover_d["valid"])["MAP"])
     cover_model = cover_model.cpu().eval()
     valid_ds = cover_d["valid"]
     weight, _ = covers.choose_fusion_weight(metrics.pairwise_distances(task.track_embeddings(cover_model, valid_ds)

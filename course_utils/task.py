@@ -204,11 +204,13 @@ def _triplet_loss(config, train_ds=None):
 
 
 def _pitch_loss(config, train_ds=None):
-    """Binary cross-entropy with the positives weighted by ``pitch_pos_weight(train_ds)`` (notebook 06); without a
-    training split, unweighted."""
-    if train_ds is None:
+    """Binary cross-entropy with the positives weighted by ``pitch_pos_weight(train_ds, cap=train.pos_weight)``
+    (default cap 10: notebook 06); unweighted without a training split or with ``train.pos_weight: false`` (a
+    melody, one pitch a frame, as notebook 07's extractor trains)."""
+    cap = (as_config(config).get("train") or {}).get("pos_weight", 10.0)
+    if train_ds is None or cap is False:
         return torch.nn.BCEWithLogitsLoss()
-    return torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pitch_pos_weight(train_ds)))
+    return torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pitch_pos_weight(train_ds, cap=float(cap))))
 
 
 def _separation_loss(config, train_ds=None):
@@ -360,6 +362,26 @@ def make_loss(config, train_ds=None):
     weighted by ``pitch_pos_weight(train_ds)``), the triplet loss of ``train.margin``, the masked MSE of separation,
     NT-Xent. ``train_ds``: the training split (None: a loss that needs it takes its default)."""
     return get_task(config).make_loss(config, train_ds)
+
+
+def train_model(config, split_d, device=None, generator=None, fast_mode=False, checkpoint_path=None,
+                **fit_option_d):
+    """The chain every trained model of the course follows, in one place: the YAML model of the config, the
+    DataLoaders of ``split_d['train']`` and ``split_d['valid']`` (the task's collate), the task's loss (with the
+    training split: ``make_loss``) and ``train.fit`` (``fit_option_d``: e.g. ``valid_score_fn``).
+
+    Returns (the trained model on ``device``, its best weights loaded; the history of ``fit``)."""
+    from course_utils import model_factory, runtime, train  # train and the model factory stand on this module
+
+    device = torch.device(device) if device is not None else runtime.get_device()
+    batch_size = train.train_settings(config, fast_mode).batch_size
+    model = model_factory.NetModel(config, feature.feature_input_dim(as_config(config).feature, batch_size))
+    loader_d = train.make_loaders({split: split_d[split] for split in ("train", "valid")}, config,
+                                  generator=generator, collate_fn=get_task(config).collate_fn, fast_mode=fast_mode)
+    history = train.fit(model.to(device), loader_d["train"], loader_d["valid"],
+                        make_loss(config, split_d["train"]).to(device), config, device=device,
+                        checkpoint_path=checkpoint_path, fast_mode=fast_mode, **fit_option_d)
+    return model, history
 
 
 def test_scores(model, config, test_ds, **option_d):

@@ -21,12 +21,11 @@ from course_utils import augment, checkpoint, runtime
 from course_utils.config import ConfigError, as_config, closest_name
 
 # Settings of the ``train`` section that ``fit`` and ``make_loaders`` read, with their defaults (None: required).
-# channels_last: 4-D inputs and convolutions in channels-last memory format (1.4x faster training steps of
-# the course's conv2d models on a CPU, benchmarks/bench_training.py); compile: torch.compile the training
-# steps (faster steps after a one-off compilation of 7-25 s; needs a C++ compiler; off by default).
-# mixed_precision: autocast on CUDA (bfloat16 where the GPU has it, else float16 with gradient scaling);
-# no effect on a CPU or MPS. seed: the shuffle of the training batches across the processes of a
-# distributed run (DistributedSampler).
+# channels_last: 4-D inputs and convolutions in channels-last memory format (1.4x faster training steps of the
+# course's conv2d models on a CPU, benchmarks/bench_training.py); compile: torch.compile the training steps (faster
+# after a one-off compilation of 7-25 s; needs a C++ compiler; off by default). mixed_precision: autocast on CUDA
+# (bfloat16 where the GPU has it, else float16 with gradient scaling); no effect on a CPU or MPS. seed: the
+# shuffle of the training batches across the processes of a distributed run (DistributedSampler).
 TRAIN_DEFAULT_D = {"batch_size": None, "learning_rate": None, "max_epoch": None, "patience": None,
                    "valid_batch_size": 64, "channels_last": True, "compile": False, "mixed_precision": True,
                    "seed": 0}
@@ -56,6 +55,7 @@ TRAIN_KEY_D = {
     "augment": (lambda value: isinstance(value, dict), "a mapping, e.g. {random_eq: 3.0}"),
     "margin": (_number(0), "a number >= 0 (the triplet loss's margin)"),
     "mining": (lambda value: value in ("random", "semihard"), "random or semihard"),
+    "pos_weight": (lambda value: value is False or _number(1)(value), "false or the largest weight of the positives"),
 }
 
 

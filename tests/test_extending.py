@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils import dataset, feature, model_factory, placement, task, train
+from course_utils import dataset, feature, model_factory, placement, task
 from course_utils.config import ConfigError
 from course_utils.data import build, plan, recording, renderers
 
@@ -97,9 +97,8 @@ def test_a_new_task_is_one_table_entry(toy_files, monkeypatch):
               "model": {"block_l": [{"sequential_l": [{"layer_l": layer_l}]}]}}
     assert task.task_of(config) == "duration"
     dataset_d = task.make_datasets(config, audio, pyjama, split_l=("train", "test"), progress=False)
-    model = model_factory.NetModel(config, feature.feature_input_dim(config["feature"], 4))
-    loader_d = train.make_loaders({"train": dataset_d["train"], "valid": dataset_d["train"]}, config)
-    train.fit(model, loader_d["train"], loader_d["valid"], task.make_loss(config), config)
+    model, history = task.train_model(config, {"train": dataset_d["train"], "valid": dataset_d["train"]}, "cpu")
+    assert len(history["train_loss"]) == 3 and isinstance(model, model_factory.NetModel)
     assert set(task.test_scores(model, config, dataset_d["test"])) == {"MAE (s)"}
     with pytest.raises(dataset.DatasetError, match="dataset.problem 'tempo', not a task of the course"):
         task.task_of({"dataset": {"problem": "tempo"}})

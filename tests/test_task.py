@@ -47,6 +47,11 @@ def test_the_pitch_loss_weights_the_positives_as_notebook_06_trains_it():
     assert isinstance(loss_fn, torch.nn.BCEWithLogitsLoss)
     assert float(loss_fn.pos_weight) == pytest.approx(min(10.0, 0.8 / 0.2))
     assert task.make_loss(config).pos_weight is None  # without the training split: unweighted
+    melody_config = load_config(ROOT / "configs" / "cover_melody_hcqt.yaml")  # train.pos_weight: false
+    assert task.make_loss(melody_config, _Rolls()).pos_weight is None
+    capped = load_config(ROOT / "configs" / "pitch_bittner_hcqt.yaml")
+    capped.train["pos_weight"] = 2.0
+    assert float(task.make_loss(capped, _Rolls()).pos_weight) == pytest.approx(2.0)
 
 
 def test_the_losses_of_separation_and_contrastive_pretraining_are_the_course_s():
