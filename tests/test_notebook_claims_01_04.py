@@ -59,3 +59,46 @@ def test_mel_bands_are_said_coarse_at_low_frequency_with_the_computed_numbers():
         assert round(one_semitone_hz, -1) == _number_after(text, r"below about (\d+) Hz one band")
         assert round(_semitones_per_band(65.4)) == _number_after(text, r"about (\d+) at C2")
     assert all(_semitones_per_band(hz) < 0.5 for hz in (1000, 2000, 4000, 8000))
+
+
+# --- 04: models ----------------------------------------------------------------------------------------
+
+
+def _cells(name):
+    return json.loads((NOTEBOOK_DIR / name).read_text(encoding="utf-8"))["cells"]
+
+
+def _text_before_exercise(name, exercise_id):
+    """The markdown of a notebook above the cell of an exercise (what the student has read when they start it)."""
+    cell_l = _cells(name)
+    index = next(i for i, cell in enumerate(cell_l) if "".join(cell["source"]).startswith(f"# Exercise {exercise_id}:"))
+    return "\n".join("".join(cell["source"]) for cell in cell_l[:index] if cell["cell_type"] == "markdown")
+
+
+def test_what_exercises_04_1_and_04_2_need_is_taught_before_them():
+    assert "**bias**" in _text_before_exercise("04_model_from_yaml.ipynb", "04.1")
+    before = _text_before_exercise("04_model_from_yaml.ipynb", "04.2")
+    for term in ("**stride**", "**dilation**", "(*k* − 1) · *d* + 1"):
+        assert term in before, f"{term} is used by exercise 04.2 but not taught before it"
+
+
+def test_the_receptive_fields_and_the_bars_said_in_notebook_04_are_measured():
+    from course_utils import feature, model_factory, model_inspect, runtime
+    from course_utils.config import load_config
+    from course_utils.data import render
+
+    text = next(text for text in _markdown("04_model_from_yaml.ipynb") if text.startswith("The dance-type model hears"))
+    second_d = {}
+    for name in ("tag_instrument_lms", "tag_genre_lms", "pitch_bittner_hcqt", "cover_melody_hcqt"):
+        config = load_config(runtime.project_dir() / "configs" / f"{name}.yaml")
+        input_dim = feature.feature_input_dim(config.feature, 2)
+        field = model_inspect.receptive_field(model_factory.NetModel(config, input_dim), input_dim)
+        second_d[name] = field["frames"] * feature.f_get_hop_sec(config.feature, config.feature.sr_hz)
+    assert round(second_d["tag_genre_lms"]) == _number_after(text, r"hears about (\d+) s at once")
+    assert round(second_d["tag_instrument_lms"]) == _number_after(text, r"instrument model about (\d+) s")
+    assert round(second_d["pitch_bittner_hcqt"], 1) == _number_after(text, r"([\d.]+) s for multi-pitch")
+    assert round(second_d["cover_melody_hcqt"], 1) == _number_after(text, r"([\d.]+) s for the melody")
+    bar_sec_l = [n_beat * 60 / bpm for dance, n_beat in (("hornpipe", 2), ("reel", 2), ("jig", 2), ("strathspey", 4))
+                 for bpm in render.TEMPO_RANGE_BPM_D[dance]]
+    assert (round(min(bar_sec_l)), round(max(bar_sec_l))) == (_number_after(text, r"lasts (\d+) to"),
+                                                               _number_after(text, r"lasts \d+ to (\d+) s"))
