@@ -102,3 +102,11 @@ def test_the_receptive_fields_and_the_bars_said_in_notebook_04_are_measured():
                  for bpm in render.TEMPO_RANGE_BPM_D[dance]]
     assert (round(min(bar_sec_l)), round(max(bar_sec_l))) == (_number_after(text, r"lasts (\d+) to"),
                                                                _number_after(text, r"lasts \d+ to (\d+) s"))
+
+
+# --- 01: the dataset -----------------------------------------------------------------------------------
+
+
+def test_exercise_01_2_is_told_that_a_note_is_over_at_its_end():
+    before = _text_before_exercise("01_data.ipynb", "01.2")
+    assert "not including, its end `time + duration`" in before
