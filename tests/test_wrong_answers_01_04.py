@@ -7,6 +7,7 @@ must hold).
 import collections
 import math
 
+import librosa
 import numpy as np
 import pytest
 import torch
@@ -383,6 +384,8 @@ WRONG_ANSWER_L = [
     ("02.1", "a hop of one sample", _frames_hop_of_one, ["start every 1 sample", "every STEP_n = 2"]),
     ("02.1", "frames one sample short", _frames_one_sample_short, ["each frame holds L_n = 4 samples"]),
     ("02.1", "the frame length for the hop", _frames_hop_of_L, ["start every 4 samples", "every STEP_n = 2"]),
+    ("02.1", "librosa's framing", lambda a, L, S: librosa.util.frame(a, frame_length=L, hop_length=S, axis=0),
+     ["your code calls", "librosa.util", "frame"]),
     # 02.2 power_spectrum
     *_POWER_SPECTRUM_WRONG_L,
     # 02.3 patch_frames

@@ -1,5 +1,6 @@
 """Exercises of notebooks/02_features.ipynb, with their checkers; solutions in solutions/."""
 
+import librosa
 import numpy as np
 
 from course_utils import feature
@@ -45,10 +46,9 @@ def _frame_mistake(answer, audio_v, L_n, STEP_n):
           ["Frame i starts at sample i * STEP_n. Before writing any loop, count on paper how many whole frames fit "
            "in 12 samples with L_n = 4 and STEP_n = 2.",
            "The last frame must end at or before the last sample, so its start is at most len(audio_v) - L_n.",
-           "Make a list of the frames (slices of audio_v), then stack it into one array, one frame per row."])
+           "Make a list of the frames (slices of audio_v), then stack it into one array, one frame per row."],
+          forbidden_l=[librosa.util.frame])
 def _check_frame_signal(frame_signal):
-    import librosa
-
     rng = np.random.default_rng(0)
     case_l = [(np.arange(12.0), 4, 2), (np.arange(11.0), 4, 3), (rng.standard_normal(1000), 256, 100)]
     for audio_v, L_n, STEP_n in case_l:
