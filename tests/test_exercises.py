@@ -188,7 +188,7 @@ def _probe_in_training_mode(encoder, X_train, y_train, X_test):
     ("04.3", "feature: {type: hcqt, h_l: [1, 2]}", ["needs a 'model' section"]),
     ("05.3", lambda loss_l, patience: (int(np.argmin(loss_l)), None), ["expected (1, 4)"]),
     ("05.5", lambda t, p: float(np.mean(t == p)), ["the accuracy (each item counts once)"]),
-    ("06.1", lambda logit_m, target_m, w: torch.nn.functional.binary_cross_entropy_with_logits(logit_m, target_m),
+    ("06.1", lambda z, y, w: -(y * torch.log(torch.sigmoid(z)) + (1 - y) * torch.log(1 - torch.sigmoid(z))).mean(),
      ["the loss without the weight"]),
     ("06.2", lambda r, e: np.sum((r > 0) & (e > 0)) / np.sum(e > 0), ["the precision"]),
     ("06.3", lambda roll_m, t_v, midi_v: [], ["you found 0 notes"]),
@@ -322,13 +322,20 @@ def test_an_empty_yaml_text_is_not_done_and_a_broken_one_is_reported():
 
 
 def test_the_accuracy_checker_is_mir_evals_accuracy():
-    """mir_eval's multipitch Accuracy, given as the answer, passes the checker: the exercise asks for that number."""
+    """mir_eval's multipitch Accuracy is the number the checker expects (the exercise asks for that number), and an
+    answer that calls it instead of counting is refused, naming it."""
+    from course_utils.exercises import ex06_training_multipitch
+
     def mir_eval_accuracy(reference_m, estimated_m):
         frequency_hz_v = 440.0 * 2 ** ((np.arange(reference_m.shape[0]) + 48 - 69) / 12)
         time_sec_v = np.arange(reference_m.shape[1]) * 0.01
         return metrics.multipitch_scores(reference_m, estimated_m, time_sec_v, frequency_hz_v)["Accuracy"]
 
-    assert exercises.evaluate("06.2", mir_eval_accuracy).passed
+    for seed in (0, 1):
+        reference_m, estimated_m = ex06_training_multipitch._roll_pair(seed)
+        assert np.isclose(mir_eval_accuracy(reference_m, estimated_m), _solution("06.2")(reference_m, estimated_m))
+    refused = exercises.evaluate("06.2", mir_eval_accuracy)
+    assert refused.status == "not yet" and "course_utils.metrics.multipitch_scores" in refused.message
 
 
 def test_the_semi_hard_rule_of_the_exercise_is_triplet_losss_rule():
