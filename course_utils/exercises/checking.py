@@ -280,9 +280,9 @@ def call(function, *arg_l, copy_arguments=True, **kwarg_d):
     with _forbidden_calls_watched(_FORBIDDEN_L) as called_l:
         value = function(*arg_l, **kwarg_d)
     if called_l:
-        raise Wrong(f"your code calls {called_l[0]}, the package's own version of what this exercise asks you to "
-                    "write: write it with numpy / torch operations instead (the package function is for after the "
-                    "exercise)")
+        whose = "the course package's" if called_l[0].startswith("course_utils.") else "a library's ready-made"
+        raise Wrong(f"your code calls {called_l[0]}, {whose} version of what this exercise asks you to write: "
+                    "write it yourself (the ready-made function is for after the exercise)")
     if value is None:
         raise Wrong("your function returned None: did you forget the `return`?")
     if isinstance(value, collections.abc.Iterator):  # a generator, map, zip...: its values, once
