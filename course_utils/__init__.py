@@ -53,8 +53,8 @@ Modules, one concept each, with the notebook that teaches each:
 - ``probe``: what a pretrained encoder is worth: linear probes on its frozen embeddings against the same encoder
   trained from scratch, with a share of the labels (``label_subset``, ``label_efficiency``). 09_self_supervised.
 - ``exercises``: the checkers of the notebooks' exercises (``check('02.1', answer)``), offline, in seconds: the
-  framework (``exercises.checking``) and one module per notebook (``exNN_<notebook>``: ``ex01_data`` ... ``ex09_self_supervised``);
-  solutions in ``solutions/``. Every notebook.
+  framework (``exercises.checking``) and one module per notebook (``exNN_<notebook>``: ``ex01_data`` ...
+  ``ex09_self_supervised``); solutions in ``solutions/``. Every notebook.
 - ``references``: the bibliography (``docs/bibliography.yaml``) and the glossary (``docs/glossary.md``) behind
   every notebook's "Further reading" and glossary links.
 - ``tools``: the maintainers' commands, which no notebook imports: ``tools.website`` (the course as a website,

@@ -27,6 +27,7 @@ from course_utils import feature, feature_cache
 from course_utils.audio_store import open_audio_file, read_audio
 from course_utils.config import as_config
 
+
 class DatasetError(ValueError):
     """Data that does not fit the config: names the file, the entry and what to change (``dataset`` re-exports it)."""
 
