@@ -1,6 +1,9 @@
 """Wrong answers to the exercises of notebooks 08 (source separation) and 09 (self-supervised learning): each is
 rejected ("not yet") with a message that names the mistake. Also the facts that those notebooks' prose states."""
 
+import json
+import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -296,6 +299,10 @@ def _nt_xent_package(a, b, t):
     return contrastive.nt_xent_loss(a, b, t)
 
 
+def _nt_xent_package_module(a, b, t):
+    return contrastive.NTXentLoss(t)(a, b)
+
+
 # --- 09.3: a linear probe on a frozen encoder
 
 
@@ -404,6 +411,7 @@ WRONG_ANSWER_L = [
     ("09.2", "partner index i in both halves", _nt_xent_partner_index_i, ["infinite", "row i + B"]),
     ("09.2", "a float for a tensor", _nt_xent_float, ["return a tensor"]),
     ("09.2", "the package's own function", _nt_xent_package, ["course_utils.contrastive.nt_xent_loss"]),
+    ("09.2", "the package's own loss module", _nt_xent_package_module, ["course_utils.contrastive.NTXentLoss.forward"]),
     ("09.3", "the encoder in training mode", _probe_in_training_mode, ["evaluation mode"]),
     ("09.3", "embeddings computed with gradients", _probe_with_gradients, ["torch.no_grad()"]),
     ("09.3", "the probe fitted on the inputs", _probe_on_inputs, ["never called the encoder"]),
@@ -434,3 +442,79 @@ def test_six_or_more_wrong_answers_per_exercise():
     for exercise_id in ("08.1", "08.2", "08.3", "09.1", "09.2", "09.3"):
         n_wrong = sum(row[0] == exercise_id for row in WRONG_ANSWER_L)
         assert n_wrong >= 6, f"{exercise_id}: {n_wrong} wrong answers"
+
+
+# --- what the prose of notebooks 08 and 09 states (each test failed on the text it replaced)
+
+
+def _cells(name):
+    return json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8"))["cells"]
+
+
+def _markdown_before(name, fragment):
+    """The markdown of a notebook above the first cell that starts with ``fragment`` (all of it if none does)."""
+    text_l = []
+    for cell in _cells(name):
+        source = "".join(cell["source"])
+        if source.startswith(fragment):
+            break
+        if cell["cell_type"] == "markdown":
+            text_l.append(source)
+    return "\n".join(text_l)
+
+
+def _code(name):
+    return "\n".join("".join(cell["source"]) for cell in _cells(name) if cell["cell_type"] == "code")
+
+
+def test_the_ideal_ratio_mask_is_an_oracle_reference_and_the_mixture_a_baseline_not_bounds():
+    prose = _markdown_before("08_source_separation", "## Going further")
+    assert "upper bound" not in prose and "lower bound" not in prose, "the oracle and the mixture are no bounds"
+    assert "**oracle**" in prose and "do-nothing baseline" in prose
+    glossary = (ROOT / "docs" / "glossary.md").read_text(encoding="utf-8")
+    mask_entry = glossary.split("### Mask\n")[1].split("\n### ")[0]
+    assert "**oracle**" in mask_entry and "not an upper bound" in mask_entry, mask_entry
+    # and notebook 08 measures it: masks from the stems that beat the ideal ratio mask, a check cell asserting it
+    assert 'oracle_d["phase-sensitive"] > oracle_d["ideal ratio mask"]' in _code("08_source_separation")
+
+
+def test_notebook_08_measures_the_receptive_field_it_states():
+    prose = _markdown_before("08_source_separation", "## Going further")
+    config_text = (ROOT / "configs" / "separation_unet_stft.yaml").read_text(encoding="utf-8")
+    for text in (prose.replace("no value of the deepest block sees the whole spectrum", ""), config_text):
+        assert "sees the whole spectrum" not in text
+    assert "127 bins (2.7 kHz) by 127 frames (2.9 s)" in prose
+    code = _code("08_source_separation")
+    assert "model_inspect.receptive_field(" in code and '(field["bins"], field["frames"]) == (127, 127)' in code
+
+
+def test_notebook_08_names_the_statistic_it_computes():
+    """A function of the notebook that takes a median over tracks says so in its name (it was mean_scores)."""
+    for cell in _cells("08_source_separation"):
+        source = "".join(cell["source"])
+        for name, body in re.findall(r"^def (\w+)\(.*?\n((?:    .*\n|\n)*)", source + "\n", flags=re.M):
+            if "nanmedian" in body:
+                assert "median" in name and "mean" not in name, f"{name} computes a median"
+
+
+def test_notebook_08_check_yourself_half_level_answer():
+    """Check yourself, 3: an estimate at half the level, otherwise perfect: SI-SDR unbounded, SNR 6 dB."""
+    stem_v = np.random.default_rng(0).standard_normal(1000)
+    assert separation.si_sdr(0.5 * stem_v, stem_v) > 60
+    assert round(10 * np.log10(np.sum(stem_v**2) / np.sum((0.5 * stem_v - stem_v) ** 2))) == 6
+    assert "10 log10(1 / 0.25) = 6 dB" in "".join("".join(c["source"]) for c in _cells("08_source_separation"))
+
+
+def test_notebook_09_teaches_decibels_on_energies_before_exercise_09_1():
+    before = _markdown_before("09_self_supervised", "# Exercise 09.1:")
+    assert "10 log10" in before and "10^(g/10)" in before, "say how a gain in dB changes an energy, before 09.1"
+    assert "20 log10" in before, "and why 20 log10 is for amplitudes"
+    assert all(0.5 < 10 ** (gain_db / 10) / ratio < 2 for gain_db, ratio in ((3, 2), (10, 10), (-10, 0.1)))
+
+
+def test_notebook_09_says_why_negatives_are_needed_before_exercise_09_2():
+    before = _markdown_before("09_self_supervised", "# Exercise 09.2:")
+    assert "**collapse**" in before and "negatives" in before
+    # the fact it states: a collapsed encoder (every view the same point) scores chance, log(2B - 1), with negatives
+    z_m = torch.ones(8, 4)
+    assert math.isclose(float(contrastive.nt_xent_loss(z_m, z_m, 0.1)), math.log(2 * 8 - 1), rel_tol=1e-5)

@@ -22,7 +22,7 @@ from course_utils.exercises.checking import Wrong, as_array, as_float, call, exe
            "itself: give its similarity with itself a logit that no softmax can choose.",
            "torch.nn.functional.cross_entropy takes the (2B, 2B) logits and the index of each row's partner: "
            "write that index vector for rows 0..B-1, then for rows B..2B-1."],
-          forbidden_l=[contrastive.nt_xent_loss])
+          forbidden_l=[contrastive.nt_xent_loss, contrastive.NTXentLoss.forward])
 def _check_nt_xent(nt_xent):
     generator = torch.Generator().manual_seed(9)
     for shape, temperature in (((4, 6), 0.5), ((3, 2), 0.1), ((8, 16), 1.0)):
