@@ -514,7 +514,7 @@ def test_notebook_09_teaches_decibels_on_energies_before_exercise_09_1():
 
 def test_notebook_09_says_why_negatives_are_needed_before_exercise_09_2():
     before = _markdown_before("09_self_supervised", "# Exercise 09.2:")
-    assert "**collapse**" in before and "negatives" in before
+    assert "**[collapse](../docs/glossary.md#collapse)**" in before and "**negatives**" in before
     # the fact it states: a collapsed encoder (every view the same point) scores chance, log(2B - 1), with negatives
     z_m = torch.ones(8, 4)
     assert math.isclose(float(contrastive.nt_xent_loss(z_m, z_m, 0.1)), math.log(2 * 8 - 1), rel_tol=1e-5)
