@@ -52,6 +52,14 @@ Modules, one concept each, with the notebook that teaches each:
   ``FeatureViews``), the NT-Xent loss, a YAML encoder with a projection head, ``pretrain``. 09_self_supervised.
 - ``probe``: what a pretrained encoder is worth: linear probes on its frozen embeddings against the same encoder
   trained from scratch, with a share of the labels (``label_subset``, ``label_efficiency``). 09_self_supervised.
+- ``bottleneck``: the auto-encoders' bottlenecks as YAML layers: ``GaussianLatent`` (a VAE's, the KL per dimension,
+  free bits) and ``VectorQuantize`` (VQ and residual VQ: straight-through gradient, commitment loss, k-means
+  init, dead-code expiry), codebook ``perplexity`` and usage. 10_autoencoders.
+- ``codec``: the ``reconstruction`` task: ``ReconstructionDataset``, the batch losses of an auto-encoder and a VAE
+  (KL warm-up), a model cut at its bottleneck (``encode``, ``decode``), the bit rate, the PCA baseline.
+  10_autoencoders.
+- ``resynthesis``: sound back from a magnitude (the original's phase, or Griffin-Lim), Opus at a low bit rate, the
+  multi-resolution STFT distance. 10_autoencoders.
 - ``exercises``: the checkers of the notebooks' exercises (``check('02.1', answer)``), offline, in seconds: the
   framework (``exercises.checking``) and one module per notebook (``exNN_<notebook>``: ``ex01_data`` ...
   ``ex09_self_supervised``); solutions in ``solutions/``. Every notebook.

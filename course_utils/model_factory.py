@@ -26,7 +26,7 @@ import inspect
 import torch
 from torch import nn
 
-from course_utils import layers
+from course_utils import bottleneck, layers
 from course_utils.config import ConfigError, closest_name, to_plain
 
 # --- the registry ---------------------------------------------------------------------------------
@@ -38,7 +38,7 @@ TORCH_LAYER_D = {name: getattr(nn, name) for name in (
 COURSE_LAYER_D = {name: getattr(layers, name) for name in (
     "BatchNorm1dT", "Squeeze", "UnSqueeze", "Permute", "Mean", "Max", "AutoPoolWeightSplit", "SoftmaxWeight",
     "LSTMlast", "LSTMall", "SincNet", "Conv1dTCN", "Conv2dRes", "Conv2dNext", "Conv2dDS", "DoubleChannel",
-    "AbsLayer", "AutoPoolWeight")}
+    "AbsLayer", "AutoPoolWeight")} | bottleneck.LAYER_D  # + the auto-encoders' bottlenecks (notebook 10)
 ACTIVATION_D = {name: getattr(nn, name) for name in (
     "ReLU", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU", "Tanh", "Sigmoid", "Softplus", "Softmax",
     "LogSoftmax", "Identity")}

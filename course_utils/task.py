@@ -15,7 +15,9 @@ Every config names its task with ``dataset.problem`` (``task_of``):
 - ``separation``: ``separation.SeparationDataset`` (the stems), the masked MSE of the magnitudes, SDR and SI-SDR
   of whole tracks;
 - ``contrastive`` (self-supervised pretraining): ``contrastive.CropDataset`` (two views of a track, no label
-  read), the NT-Xent loss (``contrastive.pretrain``); scored by probes (``course_utils.probe``).
+  read), the NT-Xent loss (``contrastive.pretrain``); scored by probes (``course_utils.probe``);
+- ``reconstruction`` (auto-encoders, VAE, neural codecs): ``codec.ReconstructionDataset`` (y = X), the squared error
+  (plus the bottleneck's losses, ``codec.reconstruction_batch_loss``), ``codec.reconstruction_scores``.
 
 ``split_datasets`` builds the splits of a config, with ``"B"``: the test split played by the held-out renderer
 (``renderers.HELDOUT_RENDERER``). Used by the training notebooks (05-09), the benchmarks and
@@ -242,6 +244,12 @@ def _separation_scores(model, ds, config=None):
     return separation.model_scores(model, ds, config)
 
 
+def _reconstruction_scores(model, ds, config=None):
+    from course_utils import codec
+
+    return codec.reconstruction_scores(model, ds, config)
+
+
 def _dataset_class(module_name, class_name):
     """A Dataset class of a module that imports this one (loaded when a Dataset is made)."""
 
@@ -273,6 +281,9 @@ TASK_D = {
                        lambda mask_logits: mask_logits, _separation_scores, None, {"stems": True}),
     "contrastive": Task("contrastive", _dataset_class("contrastive", "CropDataset"), _contrastive_loss,
                         lambda projection: projection, _scored_by_probes),
+    "reconstruction": Task("reconstruction", _dataset_class("codec", "ReconstructionDataset"),
+                           lambda config, train_ds=None: torch.nn.MSELoss(), lambda output: output,
+                           _reconstruction_scores),
 }
 
 

@@ -1,0 +1,202 @@
+"""Auto-encoders of the course's audio, and what their bottleneck keeps: the ``reconstruction`` task.
+
+- ``ReconstructionDataset``: idx = a patch of a track's log-magnitude STFT (``features.stft``), ``y`` = the patch
+  itself (an auto-encoder's target is its input); ``dataset.max_track`` keeps at most that many tracks of the split;
+- the batch losses ``train.fit`` trains them with: ``reconstruction_batch_loss`` (squared error, plus whatever the
+  bottleneck adds: the codebook and commitment losses of a ``bottleneck.VectorQuantize``) and ``vae_batch_loss``
+  (plus beta times the KL of a ``bottleneck.GaussianLatent``, beta raised from 0 over the first steps: KL warm-up);
+- a model cut at its bottleneck (``split_at_bottleneck``, ``encode``, ``decode``) and run on whole tracks
+  (``reconstruct_track``); its bit rate (``bit_rate``);
+- ``PCABaseline``: the non-learned auto-encoder of the same size (a PCA of windows of frames).
+
+The sound back from a magnitude, and the distances it is judged by, are in ``course_utils.resynthesis``.
+Taught in notebooks/10_autoencoders.ipynb.
+"""
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.decomposition import PCA
+
+from course_utils import bottleneck, dataset, task
+from course_utils.config import ConfigError
+
+
+class ReconstructionDataset(dataset.PatchDataset):
+    """The ``reconstruction`` task: idx = a patch; X = its log-magnitude STFT (1, F, L); y = X.
+
+    ``config['dataset']``: ``max_track`` (optional): at most that many tracks of the split, evenly spread over it
+    (the others counted in ``skipped_d``): a CPU budget. ``feature.type`` must be ``stft`` (the one feature whose
+    sound comes back, ``resynthesis``)."""
+
+    def select_entries(self, entry_l):
+        if self.feature_d["type"] != "stft":
+            raise dataset.DatasetError(f"a ReconstructionDataset reads the STFT (feature.type: stft), whose sound "
+                                       f"comes back; got '{self.feature_d['type']}'")
+        max_track = self.dataset_d.get("max_track")
+        if max_track is None or len(entry_l) <= max_track:
+            return entry_l
+        if isinstance(max_track, bool) or not isinstance(max_track, int) or max_track < 1:
+            raise dataset.DatasetError(f"dataset.max_track must be a whole number >= 1, got {max_track!r}")
+        kept_l = [entry_l[int(i)] for i in np.linspace(0, len(entry_l) - 1, max_track).round()]
+        self.skipped_d[f"tracks beyond dataset.max_track {max_track}"] = len(entry_l) - len(kept_l)
+        return kept_l
+
+    def make_target(self, entry, time_sec_v):
+        return torch.zeros(0)
+
+    def get_y(self, key, start_frame, end_frame):
+        return self.get_X(key, start_frame, end_frame)
+
+
+# --- a model cut at its bottleneck -------------------------------------------------------------------------------
+
+
+def split_at_bottleneck(model):
+    """(encoder layers, the bottleneck layer, decoder layers) of a ``NetModel`` with exactly one ``GaussianLatent`` or
+    ``VectorQuantize`` layer and no skip connection; the layers as (path, module) pairs in forward order."""
+    layer_l = [(path, module) for path, _, module in model._layer_l]
+    found_l = [i for i, (_, module) in enumerate(layer_l) if isinstance(module, tuple(bottleneck.LAYER_D.values()))]
+    if len(found_l) != 1:
+        raise ConfigError(f"{model.name} has {len(found_l)} bottleneck layers (GaussianLatent or VectorQuantize): "
+                          "encode and decode need exactly one")
+    if any(type(module).__name__ in ("StoreAs", "CatWith") for _, module in layer_l):
+        raise ConfigError(f"{model.name} has skip connections (StoreAs / CatWith): they would carry the input past "
+                          "the bottleneck; an auto-encoder has none")
+    return layer_l[:found_l[0]], layer_l[found_l[0]][1], layer_l[found_l[0] + 1:]
+
+
+def _run(layer_l, X):
+    for path, module in layer_l:
+        try:
+            X = module(X)
+        except (RuntimeError, ValueError) as error:
+            raise RuntimeError(f"{path} ({type(module).__name__}), input of shape {list(X.shape)}: {error}") from error
+    return X
+
+
+@torch.no_grad()
+def encode(model, X):
+    """The latent of X (B, C, F, T) in eval mode: the VAE's mean, or the quantised vectors of a VQ (its codes in
+    ``split_at_bottleneck(model)[1].codes``), (B, D, T')."""
+    encoder_l, latent_layer, _ = split_at_bottleneck(model)
+    model.eval()
+    return latent_layer(_run(encoder_l, X))
+
+
+@torch.no_grad()
+def decode(model, Z):
+    """The model's output (its reconstruction) from a latent Z (B, D, T'), in eval mode."""
+    _, _, decoder_l = split_at_bottleneck(model)
+    model.eval()
+    return _run(decoder_l, Z)
+
+
+@torch.no_grad()
+def reconstruct_track(model, X, multiple=16):
+    """The reconstruction of a whole track's feature X (C, F, T), in eval mode: the model is fully convolutional, so
+    the track goes through at once, its frames padded with zeros to a multiple of ``multiple`` (the product of the
+    encoder's strides) and the output cut back to T. Returns a tensor (C, F, T) on the CPU."""
+    X = torch.as_tensor(X, dtype=torch.float32)
+    n_frame = X.shape[-1]
+    padded = F.pad(X, (0, -n_frame % multiple))
+    return task.predict_track(model, padded)[..., :n_frame]
+
+
+def bit_rate(vq_layer, latent_frames_per_sec):
+    """Bits per second of the codes of a ``VectorQuantize`` at its depth ``n_active``: codebooks x bits per code x
+    latent vectors per second (one latent vector per latent frame)."""
+    return vq_layer.bits_per_vector * latent_frames_per_sec
+
+
+# --- the losses ---------------------------------------------------------------------------------------------------
+
+
+def bottleneck_of(model):
+    """The bottleneck layer of a model (``GaussianLatent`` or ``VectorQuantize``), or None (a plain auto-encoder)."""
+    found_l = [module for module in model.modules() if isinstance(module, tuple(bottleneck.LAYER_D.values()))]
+    return found_l[0] if found_l else None
+
+
+def reconstruction_batch_loss(device, extra_weight=1.0):
+    """The batch loss of an auto-encoder, for ``train.fit``: the mean squared error of the output against ``y`` (the
+    input), plus ``extra_weight`` times the bottleneck's ``extra_loss`` (a vector quantiser's codebook and commitment
+    losses; nothing for a plain auto-encoder). A function ``(model, batch) -> loss``."""
+
+    def batch_loss(model, batch):
+        X, y = batch["X"].to(device), batch["y"].to(device)
+        loss = F.mse_loss(model(X), y)
+        layer = bottleneck_of(model)
+        return loss if layer is None else loss + extra_weight * layer.extra_loss
+
+    return batch_loss
+
+
+def vae_batch_loss(device, beta, warmup_steps=0):
+    """The batch loss of a VAE, for ``train.fit``: mean squared error + beta * KL (the ``GaussianLatent``'s, nats per
+    latent vector, free bits applied). KL warm-up: in training, beta grows linearly from 0 to ``beta`` over the first
+    ``warmup_steps`` steps, so the decoder learns to use the latent before the KL squeezes it; validation always
+    weighs the KL by ``beta`` (the same loss at every epoch). ``batch_loss.beta_l`` keeps the beta of each step."""
+
+    def batch_loss(model, batch):
+        X, y = batch["X"].to(device), batch["y"].to(device)
+        reconstruction = F.mse_loss(model(X), y)
+        layer = bottleneck_of(model)
+        if not isinstance(layer, bottleneck.GaussianLatent):
+            raise ConfigError(f"{model.name} has no GaussianLatent layer: a VAE's batch loss needs its KL")
+        step_beta = beta
+        if model.training:
+            step_beta = beta * min(1.0, (len(batch_loss.beta_l) + 1) / warmup_steps) if warmup_steps else beta
+            batch_loss.beta_l.append(step_beta)
+        return reconstruction + step_beta * layer.extra_loss
+
+    batch_loss.beta_l = []
+    return batch_loss
+
+
+# --- the non-learned baseline -------------------------------------------------------------------------------------
+
+
+class PCABaseline:
+    """An auto-encoder without learning: a PCA of windows of ``window`` frames of the log-magnitude (each window a
+    vector of window x F numbers) to ``n_component`` numbers. With the window equal to the model's time stride and
+    ``n_component`` its latent size, it keeps as many numbers per second as the model's latent.
+
+    ``fit(X_l)`` on the training tracks' features (C, F, T); ``reconstruct(X)`` of a whole track (C, F, T)."""
+
+    def __init__(self, n_component, window, max_vector=20000, seed=0):
+        self.n_component, self.window, self.max_vector, self.seed = int(n_component), int(window), max_vector, seed
+
+    def _windows(self, X):
+        X = torch.as_tensor(X, dtype=torch.float32)
+        padded = F.pad(X, (0, -X.shape[-1] % self.window))
+        n_window = padded.shape[-1] // self.window
+        return padded.reshape(*padded.shape[:-1], n_window, self.window).movedim(-2, 0).reshape(n_window, -1).numpy()
+
+    def fit(self, X_l):
+        window_m = np.concatenate([self._windows(X) for X in X_l])
+        rng = np.random.default_rng(self.seed)
+        if len(window_m) > self.max_vector:
+            window_m = window_m[rng.choice(len(window_m), self.max_vector, replace=False)]
+        self.pca = PCA(self.n_component, random_state=self.seed).fit(window_m)
+        return self
+
+    def reconstruct(self, X):
+        X = torch.as_tensor(X, dtype=torch.float32)
+        window_m = self.pca.inverse_transform(self.pca.transform(self._windows(X)))
+        n_window = len(window_m)
+        shape = (n_window, *X.shape[:-1], self.window)
+        return torch.from_numpy(window_m.reshape(shape)).movedim(0, -2).reshape(*X.shape[:-1], -1)[..., :X.shape[-1]]
+
+
+def reconstruction_scores(model, ds, config=None, multiple=16):
+    """The ``reconstruction`` task's scores on whole tracks of ``ds``: the mean squared error of the log-magnitude
+    (``MSE``) and its ratio to the track's variance around its mean spectrum (``relative MSE``: 1 for a model that
+    outputs the mean spectrum), averaged over tracks."""
+    mse_l, relative_l = [], []
+    for key in ds.key_l:
+        X = ds.get_track(key)[0]
+        error = float(((reconstruct_track(model, X, multiple) - X) ** 2).mean())
+        mse_l.append(error)
+        relative_l.append(error / float(((X - X.mean(dim=-1, keepdim=True)) ** 2).mean()))
+    return {"MSE": float(np.mean(mse_l)), "relative MSE": float(np.mean(relative_l))}
