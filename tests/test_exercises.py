@@ -471,3 +471,28 @@ def test_an_answer_that_calls_the_package_function_it_should_reproduce_is_refuse
         del exercises.EXERCISE_D["99.9"]
     assert refused.status == "not yet" and "course_utils.metrics.ranking_metrics" in refused.message, refused.message
     assert accepted.passed, accepted.message
+
+
+def test_a_refused_function_behind_a_decorator_is_known_and_the_package_s_own_calls_through_it_are_not_refused():
+    from course_utils import task
+    from course_utils.exercises import checking
+
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 2))
+    X = torch.zeros(1, 2, 2)
+
+    @checking.exercise("99.8", "99_test", "a test exercise", "predict", "write predict(model, X)", ["a hint"],
+                       forbidden_l=[task.predict_track])  # decorated by @torch.no_grad()
+    def _check(predict):
+        checking.call(predict, model, X, copy_arguments=False)
+        return "checked"
+
+    patch_l = [{"start_frame": 0, "end_frame": 2}]
+    try:
+        refused = exercises.evaluate("99.8", lambda model, X: task.predict_track(model, X))
+        accepted = exercises.evaluate("99.8", lambda model, X: model(X[None])[0])
+        through_the_package = exercises.evaluate(  # the package's own function calls predict_track: not the student
+            "99.8", lambda model, X: task.patch_mean_probability(model, X, patch_l, activation=lambda z: z))
+    finally:
+        del exercises.EXERCISE_D["99.8"]
+    assert refused.status == "not yet" and "course_utils.task.predict_track" in refused.message, refused.message
+    assert accepted.passed and through_the_package.passed, (accepted.message, through_the_package.message)

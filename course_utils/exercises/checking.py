@@ -26,6 +26,7 @@ import collections.abc
 import contextlib
 import copy
 import ctypes
+import inspect
 import os
 import sys
 import threading
@@ -296,24 +297,29 @@ def _qualified_name(function):
 
 @contextlib.contextmanager
 def _forbidden_calls_watched(forbidden_l):
-    """Yield a list that receives the qualified name of each function of ``forbidden_l`` called directly by code
-    outside the package (the student's) while the block runs: a profile hook on this thread, only when the list
-    is not empty (a call made by the package itself, e.g. the checker's reference, is not the student's)."""
+    """Yield a list that receives the qualified name of each function of ``forbidden_l`` called by code outside the
+    package (the student's) while the block runs: a profile hook on this thread, only when the list is not empty.
+    A decorated function (``@torch.no_grad()``) is known by its own code, and its caller found past the decorator's
+    frames (a library's): a call made by the package itself, e.g. the checker's reference, is not the student's."""
     called_l = []
-    code_d = {getattr(function, "__code__", None): function for function in forbidden_l}
+    code_d = {getattr(inspect.unwrap(function), "__code__", None): function for function in forbidden_l}
     code_d.pop(None, None)
     if not code_d:
         yield called_l
         return
     package_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    library_root_l = tuple(os.path.abspath(root) + os.sep for root in {sys.prefix, sys.base_prefix})
 
     def profile(frame, event, _arg):
-        if event == "call" and frame.f_code in code_d and frame.f_back is not None:
-            caller = os.path.abspath(frame.f_back.f_code.co_filename)
-            if not caller.startswith(package_dir):
-                name = _qualified_name(code_d[frame.f_code])
-                if name not in called_l:
-                    called_l.append(name)
+        if event != "call" or frame.f_code not in code_d:
+            return
+        caller = frame.f_back
+        while caller is not None and os.path.abspath(caller.f_code.co_filename).startswith(library_root_l):
+            caller = caller.f_back  # a decorator's wrapper, torch's or functools'
+        if caller is not None and not os.path.abspath(caller.f_code.co_filename).startswith(package_dir):
+            name = _qualified_name(code_d[frame.f_code])
+            if name not in called_l:
+                called_l.append(name)
 
     previous = sys.getprofile()
     sys.setprofile(profile)

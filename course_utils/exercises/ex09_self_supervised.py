@@ -1,6 +1,5 @@
 """Exercises of notebooks/09_self_supervised.ipynb, with their checkers; solutions in solutions/."""
 
-import inspect
 
 import numpy as np
 import torch
@@ -231,7 +230,7 @@ class _ToyEncoder(nn.Module):
            "it to evaluation mode first, and compute embeddings inside a block that records no gradient.",
            "The classifier wants NumPy arrays (n, D): convert the embeddings with .numpy(); fit, then predict."],
           # predict_track is wrapped by @torch.no_grad(), whose code every such wrapper shares: watch the function
-          forbidden_l=[inspect.unwrap(task.predict_track), probe.Probe.fit, probe.Probe.predict_proba])
+          forbidden_l=[task.predict_track, probe.Probe.fit, probe.Probe.predict_proba])
 def _check_probe_predictions(probe_predictions):
     rng = np.random.default_rng(4)
     label_v = rng.integers(0, 3, 90)
