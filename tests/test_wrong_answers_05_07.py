@@ -395,3 +395,16 @@ def test_at_least_four_wrong_answers_per_exercise_of_notebooks_05_to_07():
     for exercise_id in ("05.1", "05.2", "05.3", "05.4", "05.5", "06.1", "06.2", "06.3", "06.4", "07.1", "07.2",
                         "07.3"):
         assert count_d[exercise_id] >= 4, f"{exercise_id}: {count_d[exercise_id]} wrong answers"
+
+
+def test_error_kinds_counts_missed_notes_and_false_alarms_at_a_harmonic_or_elsewhere():
+    """The measurement that exercise 06.4 decides on: a note at row 0 sounds in both frames; the estimate misses it in
+    frame 1, adds its octave (row 12) and its twelfth (row 19) in frame 0, and row 5 in frame 1."""
+    from course_utils.exercises.ex06_training_multipitch import error_kinds
+
+    roll_m, salience_m = np.zeros((30, 2)), np.zeros((30, 2))
+    roll_m[0] = 1
+    salience_m[0, 0] = salience_m[12, 0] = salience_m[19, 0] = salience_m[5, 1] = 0.9
+    kind_d = error_kinds([(salience_m, roll_m)], threshold=0.5)
+    assert kind_d == {"accuracy": 1 / 5, "missed notes": 50.0, "harmonic false alarms": 100.0,
+                      "other false alarms": 50.0}
