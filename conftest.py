@@ -8,9 +8,10 @@ The variable is set here, before nbval starts the notebook kernels, so every ker
 import os
 
 os.environ.setdefault("COURSE_FAST_MODE", "1")
-# The test run is spread over the cores by pytest-xdist (pyproject.toml: -n auto, one notebook per worker: --dist
-# loadfile). Each worker (and each notebook kernel it starts, which inherits the variables) then computes with its
-# share of the cores: two workers of two threads on two cores would wait on each other.
+# The test run is spread over the cores by pytest-xdist (pyproject.toml: -n auto --dist loadfile: the tests of a file,
+# and so the cells of a notebook, run in order in one worker; nbval keeps one kernel per notebook only so). Each
+# worker (and each notebook kernel it starts, which inherits the variables) then computes with its share of the
+# cores: two workers of two threads on two cores would wait on each other.
 if os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
     _THREADS = str(max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
     for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
