@@ -55,7 +55,7 @@ def get_device():
 
 
 def training_seed():
-    """The seed of a notebook's training run: 0, or ``COURSE_SEED`` when set (``benchmarks/results.py --seeds 3``
+    """The seed of a notebook's training run: 0, or ``COURSE_SEED`` when set (``python -m benchmarks.results --seeds 3``
     runs each training notebook with 0, 1 and 2 to report mean and spread). The data and its splits do not
     depend on it.
 

@@ -3,7 +3,7 @@ glossary and the bibliography, built by Sphinx with ``myst-nb`` (``pip install -
 
     .venv/bin/python -m course_utils.tools.website                      # executes every notebook in fast mode
     .venv/bin/python -m course_utils.tools.website --mode default       # the default mode (about 15 min, 2 cores)
-    .venv/bin/python -m course_utils.tools.website --executed data/executed  # as run by benchmarks/results.py
+    .venv/bin/python -m course_utils.tools.website --executed data/executed  # as run by python -m benchmarks.results
     COURSE_EXECUTED_DIR=_site/executed .venv/bin/pytest; ... --executed _site/executed  # as run by the tests (CI)
 
 The site goes to ``_site/html`` (open ``_site/html/index.html``). The build stages a copy of the repository's
@@ -170,7 +170,7 @@ def stage_source(stage_dir, executed_dir=None, fast_mode=True, jobs=2, root=None
         missing_l = [path.name for path in path_l if not (Path(executed_dir) / path.name).is_file()]
         if missing_l:
             raise FileNotFoundError(f"{executed_dir} lacks the executed notebooks {missing_l}: run "
-                                    "'.venv/bin/python benchmarks/results.py' first, or build without --executed")
+                                    "'.venv/bin/python -m benchmarks.results' first, or build without --executed")
 
     def one_notebook(path):
         if executed_dir is not None:
