@@ -16,6 +16,8 @@ import torch
 
 from course_utils import exercises, metrics
 
+from .helpers import exercise_context
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_L = sorted((ROOT / "notebooks").glob("*.ipynb"))
 EXERCISE_HEAD = re.compile(r"^# Exercise (\d\d\.\d+): ")
@@ -66,10 +68,7 @@ def _stub(exercise_id):
     return namespace[exercises.EXERCISE_D[exercise_id].name]
 
 
-def _context(exercise_id):
-    """The made-up context of an experiment's check (what its notebook measures), or none."""
-    example_context = exercises.EXERCISE_D[exercise_id].example_context
-    return example_context() if example_context else {}
+_context = exercise_context  # tests/helpers.py
 
 
 @pytest.mark.parametrize("exercise_id", sorted(exercises.EXERCISE_D))

@@ -14,6 +14,8 @@ from sklearn.metrics import balanced_accuracy_score
 
 from course_utils import annotation, exercises, metrics, train
 
+from .helpers import exercise_context
+
 # --- 05.1: one training step ---------------------------------------------------------------------------------
 
 
@@ -374,9 +376,7 @@ WRONG_ANSWER_L = [
 ]
 
 
-def _context(exercise_id):
-    example_context = exercises.EXERCISE_D[exercise_id].example_context
-    return example_context() if example_context else {}
+_context = exercise_context  # tests/helpers.py: the made-up context of an experiment's check
 
 
 @pytest.mark.parametrize("exercise_id, mistake, answer, expected_fragment_l", WRONG_ANSWER_L,

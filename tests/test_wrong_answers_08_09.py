@@ -13,6 +13,8 @@ from sklearn.linear_model import LogisticRegression
 
 from course_utils import contrastive, exercises, probe, separation, task
 
+from .helpers import exercise_context
+
 ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning",
@@ -423,9 +425,7 @@ WRONG_ANSWER_L = [
 ]
 
 
-def _context(exercise_id):
-    example_context = exercises.EXERCISE_D[exercise_id].example_context
-    return example_context() if example_context else {}
+_context = exercise_context  # tests/helpers.py: the made-up context of an experiment's check
 
 
 @pytest.mark.parametrize("exercise_id, mistake, answer, expected_fragment_l", WRONG_ANSWER_L,
