@@ -4,8 +4,9 @@
   a mean and a log-variance per latent dimension (2 x ``latent_dim`` channels); in training it draws
   ``z = mu + sigma * eps`` (the **reparameterisation trick**: the randomness is in ``eps``, so the gradient flows
   to ``mu`` and ``sigma``), in evaluation it gives ``mu``. It keeps the KL divergence to the prior N(0, I) of its
-  last input, per latent dimension (``kl_per_dim``), with **free bits** (a floor per dimension below which the KL
-  costs nothing, against posterior collapse);
+  last input, per latent dimension (``kl_per_dim``), weighted by ``beta`` with two guards against posterior
+  collapse: **KL warm-up** (beta raised from 0) and **free bits** (a floor per dimension below which the KL costs
+  nothing);
 - ``VectorQuantize``: vector quantisation (VQ-VAE, van den Oord et al., 2017): each latent vector is replaced by the
   nearest of ``codebook_size`` learned codes, the gradient copied straight through, with the codebook and
   commitment losses; with ``n_codebook`` > 1 a **residual** quantiser (SoundStream, Zeghidour et al., 2021): each
@@ -59,19 +60,33 @@ def kl_divergence_per_dim(mu, logvar):
 
 class GaussianLatent(nn.Module):
     """The VAE's bottleneck: (B, 2 * latent_dim, ...) -> (B, latent_dim, ...). YAML:
-    ``[GaussianLatent, {latent_dim: 32, free_bits: 0.1}]``.
+    ``[GaussianLatent, {latent_dim: 16, beta: 0.01, warmup_steps: 300, free_bits: 0.05}]``.
 
     The first ``latent_dim`` channels are the mean, the others the log-variance (clamped to [-10, 10]). Training:
     ``mu + exp(logvar / 2) * eps`` with ``eps ~ N(0, I)``; evaluation: ``mu``. After each forward: ``mu``,
-    ``logvar``, ``kl_per_dim`` (D,) and ``extra_loss``, the sum over dimensions of ``max(free_bits, KL_d)`` (nats
-    per latent vector; its weight beta is the batch loss's, ``codec.vae_batch_loss``).
+    ``logvar``, ``kl_per_dim`` (D,) (nats, averaged over the batch and positions) and ``extra_loss`` for the batch
+    loss (``codec.reconstruction_batch_loss``): beta times the sum over dimensions of ``max(free_bits, KL_d)``.
+    **Free bits**: below ``free_bits`` nats a dimension's KL costs nothing, so the model has no reason to shut it.
+    **KL warm-up**: in training, beta grows linearly from 0 to ``beta`` over the first ``warmup_steps`` batches
+    (``n_step`` counts them), so the decoder learns to use the latent before the KL squeezes it; in evaluation
+    (a validation loss) the KL is always weighed by ``beta``.
     """
 
-    def __init__(self, latent_dim, free_bits=0.0):
+    def __init__(self, latent_dim, beta=1.0, warmup_steps=0, free_bits=0.0):
         super().__init__()
         self.latent_dim = _whole(latent_dim, "GaussianLatent latent_dim", 1)
+        self.beta = _nonnegative(beta, "GaussianLatent beta (the weight of the KL)")
+        self.warmup_steps = _whole(warmup_steps, "GaussianLatent warmup_steps (training batches; 0: none)", 0)
         self.free_bits = _nonnegative(free_bits, "GaussianLatent free_bits (nats per dimension)")
+        self.register_buffer("n_step", torch.tensor(0))
         self.mu = self.logvar = self.kl_per_dim = self.extra_loss = None
+
+    @property
+    def current_beta(self):
+        """The KL's weight now: ``beta``, or less during the warm-up."""
+        if not self.warmup_steps:
+            return self.beta
+        return self.beta * min(1.0, int(self.n_step) / self.warmup_steps)
 
     def forward(self, X):
         half = X.shape[1] // 2 if X.dim() > 1 else "?"
@@ -81,13 +96,17 @@ class GaussianLatent(nn.Module):
         self.mu, logvar = X[:, :self.latent_dim], X[:, self.latent_dim:]
         self.logvar = logvar.clamp(-10.0, 10.0)
         self.kl_per_dim = kl_divergence_per_dim(self.mu, self.logvar)
-        self.extra_loss = self.kl_per_dim.clamp(min=self.free_bits).sum()
+        if self.training:
+            self.n_step += 1
+        weight = self.current_beta if self.training else self.beta  # validation: the same loss at every epoch
+        self.extra_loss = weight * self.kl_per_dim.clamp(min=self.free_bits).sum()
         if not self.training:
             return self.mu
         return self.mu + torch.exp(0.5 * self.logvar) * torch.randn_like(self.mu)
 
     def extra_repr(self):
-        return f"latent_dim={self.latent_dim}, free_bits={self.free_bits}"
+        return (f"latent_dim={self.latent_dim}, beta={self.beta}, warmup_steps={self.warmup_steps}, "
+                f"free_bits={self.free_bits}")
 
 
 def nearest_code(vector_m, codebook_m):
@@ -127,9 +146,14 @@ def kmeans(vector_m, n_cluster, n_iter=10, generator=None):
 def perplexity(index_v, codebook_size):
     """exp of the entropy (nats) of the codes' frequencies: the number of equally used codes that would give the
     same entropy (1: one code for everything; ``codebook_size``: all used equally)."""
-    p_v = torch.bincount(torch.as_tensor(index_v).flatten(), minlength=codebook_size).double()
-    p_v = p_v / p_v.sum()
-    return float(torch.exp(-(p_v[p_v > 0] * p_v[p_v > 0].log()).sum()))
+    return perplexity_of_counts(torch.bincount(torch.as_tensor(index_v).flatten(), minlength=codebook_size))
+
+
+def perplexity_of_counts(count_v):
+    """``perplexity`` from the number of times each code was chosen (codebook_size,)."""
+    p_v = torch.as_tensor(count_v).double()
+    p_v = p_v[p_v > 0] / p_v.sum()
+    return float(torch.exp(-(p_v * p_v.log()).sum()))
 
 
 def code_usage(index_v, codebook_size):

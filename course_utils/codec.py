@@ -2,9 +2,9 @@
 
 - ``ReconstructionDataset``: idx = a patch of a track's log-magnitude STFT (``features.stft``), ``y`` = the patch
   itself (an auto-encoder's target is its input); ``dataset.max_track`` keeps at most that many tracks of the split;
-- the batch losses ``train.fit`` trains them with: ``reconstruction_batch_loss`` (squared error, plus whatever the
-  bottleneck adds: the codebook and commitment losses of a ``bottleneck.VectorQuantize``) and ``vae_batch_loss``
-  (plus beta times the KL of a ``bottleneck.GaussianLatent``, beta raised from 0 over the first steps: KL warm-up);
+- the batch loss ``train.fit`` trains them with, ``reconstruction_batch_loss``: the squared error plus what the
+  bottleneck adds (beta times the KL of a ``bottleneck.GaussianLatent``, the codebook and commitment losses of a
+  ``bottleneck.VectorQuantize``), and ``CodeCounter``: the codes chosen in each training epoch;
 - a model cut at its bottleneck (``split_at_bottleneck``, ``encode``, ``decode``) and run on whole tracks
   (``reconstruct_track``); its bit rate (``bit_rate``);
 - ``PCABaseline``: the non-learned auto-encoder of the same size (a PCA of windows of frames).
@@ -118,40 +118,46 @@ def bottleneck_of(model):
     return found_l[0] if found_l else None
 
 
-def reconstruction_batch_loss(device, extra_weight=1.0):
-    """The batch loss of an auto-encoder, for ``train.fit``: the mean squared error of the output against ``y`` (the
-    input), plus ``extra_weight`` times the bottleneck's ``extra_loss`` (a vector quantiser's codebook and commitment
-    losses; nothing for a plain auto-encoder). A function ``(model, batch) -> loss``."""
+def reconstruction_batch_loss(device, code_counter=None):
+    """The batch loss of every auto-encoder of the course, for ``train.fit``: the mean squared error of the output
+    against ``y`` (the input), plus the bottleneck's ``extra_loss``: nothing for a plain auto-encoder, beta times the
+    KL for a VAE (``bottleneck.GaussianLatent``: its beta, warm-up and free bits are in the YAML), the codebook and
+    commitment losses for a vector quantiser. ``code_counter``: a ``CodeCounter`` that records the codes of every
+    training batch. A function ``(model, batch) -> loss``."""
 
     def batch_loss(model, batch):
         X, y = batch["X"].to(device), batch["y"].to(device)
         loss = F.mse_loss(model(X), y)
         layer = bottleneck_of(model)
-        return loss if layer is None else loss + extra_weight * layer.extra_loss
+        if code_counter is not None and model.training and isinstance(layer, bottleneck.VectorQuantize):
+            code_counter.add(layer)
+        return loss if layer is None else loss + layer.extra_loss
 
     return batch_loss
 
 
-def vae_batch_loss(device, beta, warmup_steps=0):
-    """The batch loss of a VAE, for ``train.fit``: mean squared error + beta * KL (the ``GaussianLatent``'s, nats per
-    latent vector, free bits applied). KL warm-up: in training, beta grows linearly from 0 to ``beta`` over the first
-    ``warmup_steps`` steps, so the decoder learns to use the latent before the KL squeezes it; validation always
-    weighs the KL by ``beta`` (the same loss at every epoch). ``batch_loss.beta_l`` keeps the beta of each step."""
+class CodeCounter:
+    """How often each code of each codebook of a ``VectorQuantize`` is chosen in training, epoch by epoch (an epoch:
+    ``n_batch_per_epoch`` training batches, ``len(train_loader)``). ``count_l``: per epoch, counts (n_codebook,
+    codebook_size); ``usage()`` (n_epoch, n_codebook): the share of each codebook's codes chosen at least once in the
+    epoch (with quantizer dropout, over the batches that used the codebook); ``perplexity()`` likewise."""
 
-    def batch_loss(model, batch):
-        X, y = batch["X"].to(device), batch["y"].to(device)
-        reconstruction = F.mse_loss(model(X), y)
-        layer = bottleneck_of(model)
-        if not isinstance(layer, bottleneck.GaussianLatent):
-            raise ConfigError(f"{model.name} has no GaussianLatent layer: a VAE's batch loss needs its KL")
-        step_beta = beta
-        if model.training:
-            step_beta = beta * min(1.0, (len(batch_loss.beta_l) + 1) / warmup_steps) if warmup_steps else beta
-            batch_loss.beta_l.append(step_beta)
-        return reconstruction + step_beta * layer.extra_loss
+    def __init__(self, n_batch_per_epoch):
+        self.n_batch_per_epoch, self.n_batch, self.count_l = int(n_batch_per_epoch), 0, []
 
-    batch_loss.beta_l = []
-    return batch_loss
+    def add(self, layer):
+        if self.n_batch % self.n_batch_per_epoch == 0:
+            self.count_l.append(torch.zeros(layer.n_codebook, layer.codebook_size, dtype=torch.long))
+        for level, code_v in enumerate(layer.codes.detach().cpu()):
+            self.count_l[-1][level] += torch.bincount(code_v.flatten(), minlength=layer.codebook_size)
+        self.n_batch += 1
+
+    def usage(self):
+        return np.array([(count_m > 0).double().mean(dim=1).numpy() for count_m in self.count_l])
+
+    def perplexity(self):
+        return np.array([[bottleneck.perplexity_of_counts(count_v) if count_v.sum() else 0.0 for count_v in count_m]
+                         for count_m in self.count_l])
 
 
 # --- the non-learned baseline -------------------------------------------------------------------------------------
@@ -189,14 +195,26 @@ class PCABaseline:
         return torch.from_numpy(window_m.reshape(shape)).movedim(0, -2).reshape(*X.shape[:-1], -1)[..., :X.shape[-1]]
 
 
-def reconstruction_scores(model, ds, config=None, multiple=16):
-    """The ``reconstruction`` task's scores on whole tracks of ``ds``: the mean squared error of the log-magnitude
-    (``MSE``) and its ratio to the track's variance around its mean spectrum (``relative MSE``: 1 for a model that
-    outputs the mean spectrum), averaged over tracks."""
+def model_reconstruction(model, multiple=16):
+    """The function X -> the model's reconstruction of a whole track (``reconstruct_track``), as
+    ``distance_scores`` takes it (a ``PCABaseline``'s is its ``reconstruct``)."""
+    return lambda X: reconstruct_track(model, X, multiple)
+
+
+def distance_scores(reconstruct, ds, key_l=None):
+    """How far the reconstructions ``reconstruct(X)`` of whole tracks of ``ds`` (``key_l``, default all) are from X:
+    the mean squared error of the log-magnitude (``MSE``) and its ratio to the track's own variance around its mean
+    spectrum (``relative MSE``: 1 for a reconstruction that is the track's mean spectrum), averaged over tracks."""
     mse_l, relative_l = [], []
-    for key in ds.key_l:
+    for key in ds.key_l if key_l is None else key_l:
         X = ds.get_track(key)[0]
-        error = float(((reconstruct_track(model, X, multiple) - X) ** 2).mean())
+        error = float(((torch.as_tensor(reconstruct(X)) - X) ** 2).mean())
         mse_l.append(error)
         relative_l.append(error / float(((X - X.mean(dim=-1, keepdim=True)) ** 2).mean()))
     return {"MSE": float(np.mean(mse_l)), "relative MSE": float(np.mean(relative_l))}
+
+
+def reconstruction_scores(model, ds, config=None, multiple=16):
+    """The ``reconstruction`` task's scores (``task.test_scores``): ``distance_scores`` of the model's
+    reconstructions of every track of ``ds``."""
+    return distance_scores(model_reconstruction(model, multiple), ds)

@@ -41,10 +41,18 @@ def test_the_gaussian_latent_samples_in_training_gives_the_mean_in_evaluation_an
     assert X.grad[:, :3].abs().sum() > 0 and X.grad[:, 3:].abs().sum() > 0, "the gradient reaches mu and sigma"
 
 
-def test_free_bits_floor_each_dimensions_kl():
+def test_free_bits_floor_each_dimensions_kl_and_the_warm_up_raises_beta():
     layer = bottleneck.GaussianLatent(latent_dim=2, free_bits=1.0)
     layer(torch.zeros(1, 4, 3))
     assert float(layer.extra_loss) == pytest.approx(2.0), "KL 0 per dimension counts as the floor, 1 nat each"
+    layer = bottleneck.GaussianLatent(latent_dim=2, beta=0.5, warmup_steps=4)
+    X = torch.cat([torch.ones(1, 2, 3), torch.zeros(1, 2, 3)], dim=1)  # KL 0.5 nat per dimension
+    loss_l = [float(layer(X).sum() * 0 + layer.extra_loss) for _ in range(6)]
+    assert loss_l == pytest.approx([0.125, 0.25, 0.375, 0.5, 0.5, 0.5])
+    layer.eval()
+    layer.n_step.zero_()
+    layer(X)
+    assert float(layer.extra_loss) == pytest.approx(0.5), "validation: the full beta, warm-up or not"
 
 
 def test_vector_quantisation_picks_the_nearest_code_and_passes_the_gradient_straight_through():
@@ -130,6 +138,7 @@ def test_kmeans_finds_separated_clusters():
                                                "latent_dim to 4"),
     (["GaussianLatent", {"latent_dim": 0}], 16, "latent_dim must be a whole number >= 1"),
     (["GaussianLatent", {"latent_dim": 4, "free_bits": -0.1}], 8, "free_bits (nats per dimension) must be a number"),
+    (["GaussianLatent", {"latent_dim": 4, "warmup_steps": 2.5}], 8, "warmup_steps (training batches; 0: none) must be"),
 ])
 def test_bad_bottleneck_values_are_refused_with_the_layer_path(spec, latent_channels, fragment):
     with pytest.raises(ConfigError) as error:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils import codec, model_factory, task, train
+from course_utils import bottleneck, codec, model_factory, task, train
 from course_utils.config import ConfigError, as_config
 from course_utils.dataset import DatasetError
 
@@ -70,21 +70,25 @@ def test_a_feature_without_a_way_back_to_sound_is_refused(tones):
 
 
 @pytest.mark.parametrize("spec, latent_channels", [
-    (None, 4), (["GaussianLatent", {"latent_dim": 4, "free_bits": 0.1}], 8),
+    (None, 4), (["GaussianLatent", {"latent_dim": 4, "beta": 0.01, "warmup_steps": 4, "free_bits": 0.1}], 8),
     (["VectorQuantize", {"latent_dim": 4, "codebook_size": 8, "n_codebook": 2, "expire_after": 2}], 4)])
 def test_each_auto_encoder_trains_with_fit_and_is_scored_on_whole_tracks(tones, spec, latent_channels):
     torch.manual_seed(0)
     config = _config(spec, latent_channels)
     split_d = task.make_datasets(config, *tones, progress=False)
     model = model_factory.NetModel(config, [4, 1, 128, 16])
-    is_vae = spec is not None and spec[0] == "GaussianLatent"
-    batch_loss = codec.vae_batch_loss("cpu", beta=0.01, warmup_steps=4) if is_vae else \
-        codec.reconstruction_batch_loss("cpu")
     loader_d = train.make_loaders(split_d, config)
-    history = train.fit(model, loader_d["train"], loader_d["valid"], None, config, batch_loss=batch_loss)
+    counter = codec.CodeCounter(len(loader_d["train"]))
+    history = train.fit(model, loader_d["train"], loader_d["valid"], None, config,
+                        batch_loss=codec.reconstruction_batch_loss("cpu", code_counter=counter))
     assert history["train_loss"][-1] < history["train_loss"][0]
-    if is_vae:
-        assert batch_loss.beta_l[:4] == pytest.approx([0.0025, 0.005, 0.0075, 0.01]) and batch_loss.beta_l[-1] == 0.01
+    layer = codec.bottleneck_of(model)
+    if isinstance(layer, bottleneck.GaussianLatent):
+        assert int(layer.n_step) == (history["best_epoch"] + 1) * len(loader_d["train"])  # the best epoch's state
+        assert layer.current_beta == 0.01
+    if isinstance(layer, bottleneck.VectorQuantize):
+        assert counter.usage().shape == (3, 2) and 0 < counter.usage().min() <= 1
+        assert (counter.perplexity() >= 1).all() and (counter.perplexity() <= 8).all()
     score_d = task.test_scores(model, config, split_d["test"])
     assert set(score_d) == {"MSE", "relative MSE"} and score_d["MSE"] > 0
     X = split_d["test"].get_track(split_d["test"].key_l[0])[0]
@@ -107,8 +111,6 @@ def test_a_model_cut_at_its_bottleneck_encodes_and_decodes_as_the_whole_model():
     assert codec.bit_rate(vq, latent_frames_per_sec=50.0) == pytest.approx(2 * 3 * 50.0)
     with pytest.raises(ConfigError, match="0 bottleneck layers"):
         codec.split_at_bottleneck(model_factory.NetModel(_config(), [2, 1, 128, 16]))
-    with pytest.raises(ConfigError, match="has no GaussianLatent layer"):
-        codec.vae_batch_loss("cpu", beta=1.0)(model, {"X": X, "y": X})
 
 
 def test_the_pca_baseline_keeps_its_size_and_is_exact_when_it_keeps_everything():
@@ -119,3 +121,17 @@ def test_the_pca_baseline_keeps_its_size_and_is_exact_when_it_keeps_everything()
     small = codec.PCABaseline(n_component=2, window=2).fit(X_l)
     assert small.reconstruct(X_l[1]).shape == X_l[1].shape
     assert float((small.reconstruct(X_l[1]) - X_l[1]).pow(2).mean()) > 1e-3
+    assert codec.distance_scores(exact.reconstruct, _FakeTracks(X_l))["relative MSE"] < 1e-6
+    mean_score_d = codec.distance_scores(lambda X: X.mean(dim=-1, keepdim=True).expand_as(X), _FakeTracks(X_l))
+    assert mean_score_d["relative MSE"] == pytest.approx(1.0)
+
+
+class _FakeTracks:
+    """What distance_scores reads of a Dataset: key_l and get_track."""
+
+    def __init__(self, X_l):
+        self.X_d = {f"t{i}": X for i, X in enumerate(X_l)}
+        self.key_l = list(self.X_d)
+
+    def get_track(self, key):
+        return self.X_d[key], None
