@@ -107,7 +107,8 @@ def test_the_bibliography_page_lists_every_reference_with_an_anchor():
 def test_staging_from_a_folder_without_the_executed_notebooks_names_them(tmp_path):
     (tmp_path / "executed").mkdir()
     (tmp_path / "executed" / "01_data.ipynb").write_text("{}")
-    with pytest.raises(FileNotFoundError, match=r"lacks the executed notebooks \['02_features.ipynb'.*-m benchmarks\.results"):
+    expected = r"lacks the executed notebooks \['02_features.ipynb'.*-m benchmarks\.results"
+    with pytest.raises(FileNotFoundError, match=expected):
         website.stage_source(tmp_path / "source", executed_dir=tmp_path / "executed")
 
 
