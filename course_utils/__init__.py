@@ -60,6 +60,8 @@ Modules, one concept each, with the notebook that teaches each:
   10_autoencoders.
 - ``resynthesis``: sound back from a magnitude (the original's phase, or Griffin-Lim), Opus at a low bit rate, the
   multi-resolution STFT distance. 10_autoencoders.
+- ``kept``: what a codec keeps for the course's tasks: the pitch and instrument models on decoded audio.
+  10_autoencoders.
 - ``exercises``: the checkers of the notebooks' exercises (``check('02.1', answer)``), offline, in seconds: the
   framework (``exercises.checking``) and one module per notebook (``exNN_<notebook>``: ``ex01_data`` ...
   ``ex09_self_supervised``); solutions in ``solutions/``. Every notebook.

@@ -5,8 +5,8 @@
 - the batch loss ``train.fit`` trains them with, ``reconstruction_batch_loss``: the squared error plus what the
   bottleneck adds (beta times the KL of a ``bottleneck.GaussianLatent``, the codebook and commitment losses of a
   ``bottleneck.VectorQuantize``), and ``CodeCounter``: the codes chosen in each training epoch;
-- a model cut at its bottleneck (``split_at_bottleneck``, ``encode``, ``decode``) and run on whole tracks
-  (``reconstruct_track``); its bit rate (``bit_rate``);
+- a model cut at its bottleneck (``split_at_bottleneck``, ``encode``, ``decode``), run on whole tracks
+  (``reconstruct_track``, ``distance_table``) and on audio (``round_trip``); its bit rate (``bit_rate``);
 - ``PCABaseline``: the non-learned auto-encoder of the same size (a PCA of windows of frames).
 
 The sound back from a magnitude, and the distances it is judged by, are in ``course_utils.resynthesis``.
@@ -205,13 +205,31 @@ def distance_scores(reconstruct, ds, key_l=None):
     """How far the reconstructions ``reconstruct(X)`` of whole tracks of ``ds`` (``key_l``, default all) are from X:
     the mean squared error of the log-magnitude (``MSE``) and its ratio to the track's own variance around its mean
     spectrum (``relative MSE``: 1 for a reconstruction that is the track's mean spectrum), averaged over tracks."""
-    mse_l, relative_l = [], []
+    return distance_table({"": reconstruct}, ds, key_l)[""]
+
+
+def distance_table(reconstruct_d, ds, key_l=None):
+    """``distance_scores`` of several reconstructions (name -> function X -> its reconstruction), each track's feature
+    read once: name -> {'MSE', 'relative MSE'}."""
+    error_ld = {name: [] for name in reconstruct_d}
     for key in ds.key_l if key_l is None else key_l:
         X = ds.get_track(key)[0]
-        error = float(((torch.as_tensor(reconstruct(X)) - X) ** 2).mean())
-        mse_l.append(error)
-        relative_l.append(error / float(((X - X.mean(dim=-1, keepdim=True)) ** 2).mean()))
-    return {"MSE": float(np.mean(mse_l)), "relative MSE": float(np.mean(relative_l))}
+        variance = float(((X - X.mean(dim=-1, keepdim=True)) ** 2).mean())
+        for name, reconstruct in reconstruct_d.items():
+            error_ld[name].append(float(((torch.as_tensor(reconstruct(X)) - X) ** 2).mean()))
+            error_ld[name].append(error_ld[name][-1] / variance)
+    return {name: {"MSE": float(np.mean(error_l[0::2])), "relative MSE": float(np.mean(error_l[1::2]))}
+            for name, error_l in error_ld.items()}
+
+
+def round_trip(model, audio_v, param_feature, multiple=16, n_iter=32):
+    """A waveform through the model and back, as a codec would send it: its ``stft`` feature (``param_feature``),
+    the model's reconstruction (through its codes), then Griffin-Lim (``resynthesis.to_audio``: no phase is sent).
+    Returns float32 audio of the same length."""
+    from course_utils import feature, resynthesis
+
+    X, _ = feature.f_get_feature(np.asarray(audio_v, dtype=np.float32), param_feature["sr_hz"], param_feature)
+    return resynthesis.to_audio(reconstruct_track(model, X, multiple), param_feature, len(audio_v), n_iter=n_iter)
 
 
 def reconstruction_scores(model, ds, config=None, multiple=16):
