@@ -26,15 +26,17 @@ def first_seconds(hdf5_audio_file, key_l, n_sec):
     return audio_d, sr_hz
 
 
-def pitch_accuracy(model, config, audio_d, target_ds, threshold):
+def pitch_accuracy(model, config, audio_d, target_ds, threshold, relative=True):
     """mir_eval's multi-pitch Accuracy of ``model`` (a pitch model of the config's HCQT) on each audio of ``audio_d``
     (key -> audio at ``config.feature.sr_hz``), the salience thresholded at ``threshold``, against the track's piano
-    roll in ``target_ds`` (a ``PitchDataset`` holding the same keys) cut to the same frames; the mean over tracks."""
+    roll in ``target_ds`` (a ``PitchDataset`` holding the same keys) cut to the same frames; the mean over tracks.
+    ``relative``: the threshold is relative to the track (notebook 06: ``metrics.relative_salience``)."""
     frequency_hz_v = feature.f_get_pitch_grid_hz(config["feature"])
     accuracy_l = []
     for key, audio_v in audio_d.items():
         X, time_sec_v = feature.f_get_feature(audio_v, config["feature"]["sr_hz"], config["feature"])
         salience_m = task.salience(model, X)
+        salience_m = metrics.relative_salience(salience_m) if relative else salience_m
         roll_m = target_ds.get_target(key).numpy()[:, :salience_m.shape[1]]
         accuracy_l.append(metrics.multipitch_scores(roll_m, salience_m[:, :roll_m.shape[1]] > threshold,
                                                     time_sec_v[:roll_m.shape[1]], frequency_hz_v)["Accuracy"])

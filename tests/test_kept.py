@@ -54,9 +54,10 @@ def test_pitch_accuracy_of_a_model_that_says_every_pitch_or_none(notes):
     config = as_config({"dataset": {"problem": "pitch", "annot_key": "pitchmidi"}, "feature": HCQT_D})
     target_ds = dataset.PitchDataset(*notes, "test", config, feature_placement="on_the_fly", progress=False)
     audio_d, _ = kept.first_seconds(notes[0], target_ds.key_l, 1.0)
-    everything = kept.pitch_accuracy(_Constant(5.0), config, audio_d, target_ds, threshold=0.5)
+    everything = kept.pitch_accuracy(_Constant(5.0), config, audio_d, target_ds, threshold=0.5, relative=False)
     assert everything == pytest.approx(1 / 72, rel=0.05), "one note among 72 pitches in every frame"
-    assert kept.pitch_accuracy(_Constant(-5.0), config, audio_d, target_ds, threshold=0.5) == 0.0
+    assert kept.pitch_accuracy(_Constant(-5.0), config, audio_d, target_ds, threshold=0.5, relative=False) == 0.0
+    assert kept.pitch_accuracy(_Constant(-5.0), config, audio_d, target_ds, threshold=0.5) == 0.0, "relative: floor 0.5"
 
 
 def test_instrument_roc_auc_of_a_model_that_knows_nothing_is_a_half(notes):

@@ -162,7 +162,9 @@ CONFIG_OUTPUT_D = {"tag_genre_lms.yaml": [3, 4], "tag_genre_tempogram.yaml": [3,
                    "pitch_unet_hcqt.yaml": [3, 1, 216, 64],
                    "cover_melody_hcqt.yaml": [3, 1, 72, 64], "cover_embedding_melody.yaml": [3, 128],
                    "separation_unet_stft.yaml": [3, 4, 512, 128], "separation_cunet_stft.yaml": [3, 1, 512, 128],
-                   "ssl_contrastive_lms.yaml": [3, 128], "ssl_contrastive_tempogram.yaml": [3, 64]}
+                   "ssl_contrastive_lms.yaml": [3, 128], "ssl_contrastive_tempogram.yaml": [3, 64],
+                   "autoencoder_stft.yaml": [3, 1, 512, 64], "vae_stft.yaml": [3, 1, 512, 64],
+                   "codec_rvq_stft.yaml": [3, 1, 512, 64], "codec_rvq_plain_stft.yaml": [3, 1, 512, 64]}
 
 
 @pytest.mark.parametrize("config_name", sorted(p.name for p in (ROOT / "configs").glob("*.yaml")))
