@@ -2,8 +2,9 @@
 run on decoded audio, against the same models on the original audio.
 
 - ``first_seconds``: the first seconds of tracks of an ``_audio.hdf5`` file (key -> audio);
-- ``pitch_accuracy``: mir_eval's multi-pitch Accuracy of a pitch model on such audio (its HCQT computed from the
-  audio given, original or decoded), against the tracks' piano rolls, averaged over tracks;
+- ``pitch_pairs`` and ``pitch_accuracy``: a pitch model's salience on such audio (its HCQT computed from the audio
+  given, original or decoded) beside the tracks' piano rolls, and mir_eval's multi-pitch Accuracy, averaged over
+  tracks;
 - ``instrument_roc_auc``: the macro ROC-AUC of an instrument model's track probabilities on such audio.
 
 Taught in notebooks/10_autoencoders.ipynb.
@@ -26,21 +27,31 @@ def first_seconds(hdf5_audio_file, key_l, n_sec):
     return audio_d, sr_hz
 
 
-def pitch_accuracy(model, config, audio_d, target_ds, threshold, relative=True):
-    """mir_eval's multi-pitch Accuracy of ``model`` (a pitch model of the config's HCQT) on each audio of ``audio_d``
-    (key -> audio at ``config.feature.sr_hz``), the salience thresholded at ``threshold``, against the track's piano
-    roll in ``target_ds`` (a ``PitchDataset`` holding the same keys) cut to the same frames; the mean over tracks.
-    ``relative``: the threshold is relative to the track (notebook 06: ``metrics.relative_salience``)."""
-    frequency_hz_v = feature.f_get_pitch_grid_hz(config["feature"])
-    accuracy_l = []
+def pitch_pairs(model, config, audio_d, target_ds, relative=True):
+    """(salience, piano roll) of each audio of ``audio_d`` (key -> audio at ``config.feature.sr_hz``): the salience of
+    ``model`` (a pitch model of the config's HCQT) computed from that audio, and the track's piano roll in
+    ``target_ds`` (a ``PitchDataset`` holding the same keys) cut to the same frames; two lists of (n_bins, T)
+    arrays. ``relative``: each salience divided by the track's clearest notes (notebook 06,
+    ``metrics.relative_salience``), so that the threshold is relative to the track."""
+    salience_l, roll_l = [], []
     for key, audio_v in audio_d.items():
-        X, time_sec_v = feature.f_get_feature(audio_v, config["feature"]["sr_hz"], config["feature"])
+        X, _ = feature.f_get_feature(audio_v, config["feature"]["sr_hz"], config["feature"])
         salience_m = task.salience(model, X)
-        salience_m = metrics.relative_salience(salience_m) if relative else salience_m
         roll_m = target_ds.get_target(key).numpy()[:, :salience_m.shape[1]]
-        accuracy_l.append(metrics.multipitch_scores(roll_m, salience_m[:, :roll_m.shape[1]] > threshold,
-                                                    time_sec_v[:roll_m.shape[1]], frequency_hz_v)["Accuracy"])
-    return float(np.mean(accuracy_l))
+        salience_m = salience_m[:, :roll_m.shape[1]]
+        salience_l.append(metrics.relative_salience(salience_m) if relative else salience_m)
+        roll_l.append(roll_m)
+    return salience_l, roll_l
+
+
+def pitch_accuracy(model, config, audio_d, target_ds, threshold, relative=True):
+    """mir_eval's multi-pitch Accuracy of the ``pitch_pairs`` of ``audio_d``, the salience thresholded at
+    ``threshold`` (choose it on validation audio: ``metrics.choose_threshold(*pitch_pairs(...))``), averaged over
+    the tracks."""
+    salience_l, roll_l = pitch_pairs(model, config, audio_d, target_ds, relative)
+    hop_sec = feature.f_get_hop_sec(config["feature"], config["feature"]["sr_hz"])
+    return metrics.mean_multipitch_scores(salience_l, roll_l, threshold, hop_sec,
+                                          feature.f_get_pitch_grid_hz(config["feature"]))["Accuracy"]
 
 
 def instrument_roc_auc(model, config, audio_d, target_ds):

@@ -58,6 +58,9 @@ def test_pitch_accuracy_of_a_model_that_says_every_pitch_or_none(notes):
     assert everything == pytest.approx(1 / 72, rel=0.05), "one note among 72 pitches in every frame"
     assert kept.pitch_accuracy(_Constant(-5.0), config, audio_d, target_ds, threshold=0.5, relative=False) == 0.0
     assert kept.pitch_accuracy(_Constant(-5.0), config, audio_d, target_ds, threshold=0.5) == 0.0, "relative: floor 0.5"
+    salience_l, roll_l = kept.pitch_pairs(_Constant(5.0), config, audio_d, target_ds)
+    assert len(salience_l) == 4 and all(s.shape == r.shape == (72, 44) for s, r in zip(salience_l, roll_l, strict=True))
+    assert all(r.sum() == 44 for r in roll_l), "one note in every frame of the first second"
 
 
 def test_instrument_roc_auc_of_a_model_that_knows_nothing_is_a_half(notes):
