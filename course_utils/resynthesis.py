@@ -29,17 +29,21 @@ OPUS_RATE_HZ = 24000  # Opus codes 8, 12, 16, 24 or 48 kHz audio: the course's 2
 def griffin_lim(magnitude_m, n_fft, hop_length, n_samples, n_iter=32, momentum=0.99, seed=0):
     """A waveform whose STFT magnitude is close to ``magnitude_m`` (n_fft // 2, T), the course's framing
     (``features.stft``): Griffin-Lim with momentum (Perraudin et al., 2013) from a random phase, ``n_iter``
-    iterations. Returns a float32 tensor (n_samples,)."""
+    iterations. Returns a float32 tensor (n_samples,) (the T frames span (T - 1) x hop samples: a length that does
+    not give T frames is reached by padding or cutting)."""
     magnitude_m = torch.as_tensor(magnitude_m, dtype=torch.float32)
+    n_frame = magnitude_m.shape[-1]
+    length = n_samples if stft.n_frames(n_samples, hop_length) == n_frame else (n_frame - 1) * hop_length
     generator = torch.Generator().manual_seed(seed)
     angle_m = torch.exp(2j * torch.pi * torch.rand(magnitude_m.shape, generator=generator))
     previous_m = torch.zeros_like(angle_m)
     for _ in range(n_iter):
-        rebuilt_m = stft.stft(stft.istft(magnitude_m * angle_m, n_fft, hop_length, n_samples), n_fft, hop_length)
+        rebuilt_m = stft.stft(stft.istft(magnitude_m * angle_m, n_fft, hop_length, length), n_fft, hop_length)
         accelerated_m = rebuilt_m - momentum / (1 + momentum) * previous_m
         angle_m = accelerated_m / (accelerated_m.abs() + 1e-16)
         previous_m = rebuilt_m
-    return stft.istft(magnitude_m * angle_m, n_fft, hop_length, n_samples)
+    audio_v = stft.istft(magnitude_m * angle_m, n_fft, hop_length, length)
+    return torch.nn.functional.pad(audio_v, (0, max(0, n_samples - length)))[:n_samples]
 
 
 def to_audio(X, param_feature, n_samples, phase_m=None, n_iter=32):

@@ -50,6 +50,7 @@ def test_griffin_lim_finds_a_phase_that_gives_a_close_magnitude():
     distance = resynthesis.multi_resolution_stft_distance(audio_v, found_v)
     assert distance < 0.5 * resynthesis.multi_resolution_stft_distance(audio_v, random_phase_v)
     assert np.array_equal(found_v, resynthesis.to_audio(X, FEATURE_D, len(audio_v), n_iter=32)), "seeded"
+    assert resynthesis.to_audio(X, FEATURE_D, X.shape[-1] * 256, n_iter=2).shape == (X.shape[-1] * 256,), "any length"
 
 
 def test_opus_at_its_lowest_rate_keeps_the_length_and_says_its_bit_rate():
