@@ -172,8 +172,9 @@ class VectorQuantize(nn.Module):
     codebook_size : codes per codebook (``log2(codebook_size)`` bits per code)
     n_codebook : codebooks; each codes the residual the previous ones left (1: plain VQ)
     commitment : weight of the commitment loss (how strongly the encoder is pulled to its codes; 0.25 in VQ-VAE)
-    kmeans_init : the codes start as k-means centres of the first training batch's vectors (codebook after
-        codebook, on the residuals); otherwise they are drawn from N(0, 1)
+    kmeans_init : the codes start as k-means centres of latent vectors (codebook after codebook, on the residuals):
+        those of ``codec.initialise_codebooks`` (several batches), else of the first training batch; otherwise they
+        are drawn from N(0, 1)
     expire_after : a code that no vector chose for this many training batches (in which its codebook was used) is
         replaced by a random vector of the current batch (0: never)
     quantizer_dropout : in training, each batch uses the first k codebooks only, k drawn in 1..n_codebook, so that
@@ -214,7 +215,7 @@ class VectorQuantize(nn.Module):
                         "or latent_dim to the encoder's")
         vector_m, put_back = _as_vectors(X)
         if self.training and not bool(self.initialised):
-            self._kmeans_init(vector_m.detach())
+            self.initialise(vector_m.detach())
         depth = self._depth()
         residual_m, quantized_m = vector_m, torch.zeros_like(vector_m)
         loss, index_l = X.new_zeros(()), []
@@ -242,7 +243,11 @@ class VectorQuantize(nn.Module):
         return int(self.n_active)
 
     @torch.no_grad()
-    def _kmeans_init(self, vector_m):
+    def initialise(self, vector_m):
+        """Each codebook's codes as k-means centres of latent vectors (N, latent_dim), codebook after codebook on
+        what the previous ones leave: done on the first training batch unless called before with more vectors
+        (``codec.initialise_codebooks``: with fewer vectors than codes per codebook, the first codebook holds every
+        vector and leaves the next ones nothing to learn from)."""
         residual_m = vector_m
         for level in range(self.n_codebook):
             self.codebook[level] = kmeans(residual_m, self.codebook_size)

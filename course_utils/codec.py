@@ -5,6 +5,7 @@
 - the batch loss ``train.fit`` trains them with, ``reconstruction_batch_loss``: the squared error plus what the
   bottleneck adds (beta times the KL of a ``bottleneck.GaussianLatent``, the codebook and commitment losses of a
   ``bottleneck.VectorQuantize``), and ``CodeCounter``: the codes chosen in each training epoch;
+- a vector quantiser's codebooks started from k-means on several batches (``initialise_codebooks``);
 - a model cut at its bottleneck (``split_at_bottleneck``, ``encode``, ``decode``), run on whole tracks
   (``reconstruct_track``, ``distance_table``) and on audio (``round_trip``); its bit rate (``bit_rate``);
 - ``PCABaseline``: the non-learned auto-encoder of the same size (a PCA of windows of frames).
@@ -101,6 +102,30 @@ def reconstruct_track(model, X, multiple=16):
     n_frame = X.shape[-1]
     padded = F.pad(X, (0, -n_frame % multiple))
     return task.predict_track(model, padded)[..., :n_frame]
+
+
+@torch.no_grad()
+def initialise_codebooks(model, loader, device=None, n_batch=8):
+    """k-means initialisation of a model's ``VectorQuantize`` from the latent vectors of ``n_batch`` batches of
+    ``loader`` (more vectors than codes: a codebook fitted on as many vectors as it has codes would hold each of them
+    and leave nothing to the next codebooks). Nothing to do when the layer has ``kmeans_init: false``. Returns the
+    number of vectors used."""
+    vq_layer = bottleneck_of(model)
+    if not isinstance(vq_layer, bottleneck.VectorQuantize) or not vq_layer.kmeans_init:
+        return 0
+    encoder_l = split_at_bottleneck(model)[0]
+    device = device if device is not None else next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    vector_l = []
+    for idx_batch, batch in enumerate(loader):
+        if idx_batch == n_batch:
+            break
+        Z = _run(encoder_l, batch["X"].to(device))
+        vector_l.append(Z.movedim(1, -1).reshape(-1, Z.shape[1]))
+    vq_layer.initialise(torch.cat(vector_l))
+    model.train(was_training)
+    return sum(len(vector_m) for vector_m in vector_l)
 
 
 def bit_rate(vq_layer, latent_frames_per_sec):

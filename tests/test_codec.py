@@ -78,6 +78,8 @@ def test_each_auto_encoder_trains_with_fit_and_is_scored_on_whole_tracks(tones, 
     split_d = task.make_datasets(config, *tones, progress=False)
     model = model_factory.NetModel(config, [4, 1, 128, 16])
     loader_d = train.make_loaders(split_d, config)
+    n_vector = codec.initialise_codebooks(model, loader_d["train"], n_batch=3)
+    assert n_vector == (3 * 4 * 8 if spec is not None and spec[0] == "VectorQuantize" else 0)
     counter = codec.CodeCounter(len(loader_d["train"]))
     history = train.fit(model, loader_d["train"], loader_d["valid"], None, config,
                         batch_loss=codec.reconstruction_batch_loss("cpu", code_counter=counter))
