@@ -5,7 +5,8 @@
   the phase found again from the magnitude alone, Griffin and Lim, 1984; the fast variant of Perraudin et al.,
   2013), as a codec that sends no phase must;
 - ``opus_round_trip``: the same audio through Opus (Valin et al., 2012) at a bit rate set by ``soundfile``'s
-  compression level (libsndfile; 24 kHz inside Opus), and the bit rate measured from the bytes it wrote;
+  compression level (libsndfile; 24 kHz inside Opus), and the bit rate measured from the bytes it wrote (headers
+  left out);
 - ``multi_resolution_stft_distance``: spectral convergence + mean absolute log-magnitude difference, averaged over
   three STFT resolutions (as the losses of neural codecs and vocoders: Yamamoto et al., 2020), the magnitudes
   floored at -80 dB below the reference's peak so that inaudible differences count for nothing.
@@ -63,8 +64,9 @@ def to_audio(X, param_feature, n_samples, phase_m=None, n_iter=32):
 
 def opus_round_trip(audio_v, sr_hz, compression_level=1.0):
     """``audio_v`` (n,) through Opus and back: (decoded audio (n,) float32 at ``sr_hz``, the bit rate in kbps measured
-    from the Ogg file's bytes). ``compression_level`` in [0, 1]: 1 is libsndfile's lowest bit rate (about 6 kbps),
-    0.99 about 8, 0.98 about 11."""
+    from the Ogg file's bytes, less its headers: those of a file of 20 ms of silence, about 0.9 kB, which a few
+    seconds of audio would otherwise count as kbps). ``compression_level`` in [0, 1]: 1 is libsndfile's lowest bit
+    rate (a target of 6 kbps, variable: 4.5 to 6 on the course's music), 0.99 about 8, 0.98 about 11."""
     audio_v = np.asarray(audio_v, dtype=np.float32)
     if audio_v.ndim != 1 or len(audio_v) == 0:
         raise ValueError(f"opus_round_trip takes a mono signal (n,), got shape {audio_v.shape}")
@@ -73,11 +75,19 @@ def opus_round_trip(audio_v, sr_hz, compression_level=1.0):
     buffer = io.BytesIO()
     soundfile.write(buffer, soxr.resample(audio_v, sr_hz, OPUS_RATE_HZ), OPUS_RATE_HZ, format="OGG", subtype="OPUS",
                     compression_level=compression_level)
-    kbps = len(buffer.getvalue()) * 8 / (len(audio_v) / sr_hz) / 1000
+    kbps = (len(buffer.getvalue()) - _opus_header_bytes(compression_level)) * 8 / (len(audio_v) / sr_hz) / 1000
     buffer.seek(0)
     decoded_v, _ = soundfile.read(buffer, dtype="float32")
     decoded_v = soxr.resample(decoded_v, OPUS_RATE_HZ, sr_hz)
     return np.pad(decoded_v, (0, max(0, len(audio_v) - len(decoded_v))))[:len(audio_v)].astype(np.float32), kbps
+
+
+def _opus_header_bytes(compression_level):
+    """Bytes of an Ogg Opus file of 20 ms of silence: the headers, sent once per file, not per second."""
+    buffer = io.BytesIO()
+    soundfile.write(buffer, np.zeros(OPUS_RATE_HZ // 50, dtype=np.float32), OPUS_RATE_HZ, format="OGG",
+                    subtype="OPUS", compression_level=compression_level)
+    return len(buffer.getvalue())
 
 
 def multi_resolution_stft_distance(reference_v, estimate_v, resolution_l=RESOLUTION_L, floor_db=-80.0):
