@@ -155,10 +155,21 @@ def test_grouping_is_transposition_invariant_and_finds_duplicates():
 def test_shipped_chorale_index_matches_the_corpus():
     index_d = plan.load_chorale_index()
     corpus_file_set = set(scores.list_chorale_files())
-    listed_l = [name for tune in index_d["tunes"] for name in tune] + list(index_d["duplicates"])
+    listed_l = ([name for tune in index_d["tunes"] for name in tune] + list(index_d["duplicates"])
+                + list(index_d["not_chorales"]))
     assert sorted(listed_l) == sorted(corpus_file_set), "rebuild it: python -m course_utils.data index"
     cover_tune_l = [tune for tune in index_d["tunes"] if len(tune) > 1]
     assert 60 <= len(cover_tune_l) <= 80 and 200 <= sum(map(len, cover_tune_l)) <= 280
+
+
+def test_a_score_that_is_no_four_voice_chorale_is_named_and_never_planned():
+    # the corpus's Bach folder holds the C major Prelude of the Well-Tempered Clavier: two piano staves, which the
+    # reader once took for a Soprano and an Alto (the full preset had a "chorale" of two voices)
+    with pytest.raises(scores.NotAChoraleError, match=r"bwv846.mxl: not a four-voice chorale: its parts are"):
+        scores.read_chorale_notes("bwv846.mxl")
+    assert "bwv846.mxl" in plan.load_chorale_index()["not_chorales"]
+    for preset in plan.PRESET_D.values():
+        assert all(track["source"] != "bwv846.mxl" for track in plan.plan_tracks(preset))
 
 
 # --- plan and splits ------------------------------------------------------------------------------

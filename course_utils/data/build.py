@@ -314,11 +314,15 @@ def build_family_index(out_path=None, n_workers=None, same_family=None):
 
 
 def _read_chorale_job(file_name):
-    return file_name, scores.read_chorale_notes(file_name)[0]
+    try:
+        return file_name, scores.read_chorale_notes(file_name)[0]
+    except scores.NotAChoraleError as error:
+        return file_name, str(error)
 
 
 def build_chorale_index(out_path=None, n_workers=None):
-    """Parse every chorale of the corpus, group them into tunes and write ``chorale_tunes.json``.
+    """Parse every chorale of the corpus, group them into tunes and write ``chorale_tunes.json`` (the scores of the
+    corpus's Bach folder that are not four-voice chorales under ``not_chorales``, with the reason).
 
     This takes about a minute on 2 cores; the result ships with the package so that a build never has
     to parse the chorales it does not render. ``python -m course_utils.data index`` runs it.
@@ -331,9 +335,11 @@ def build_chorale_index(out_path=None, n_workers=None):
     with processes.process_pool(n_workers) as pool:
         note_by_file_d = dict(tqdm(pool.map(_read_chorale_job, name_l, chunksize=4), total=len(name_l),
                                    desc="reading chorales", unit="score"))
-    tune_l, duplicate_d = scores.group_chorale_tunes(note_by_file_d)
+    not_chorale_d = {name: note_l for name, note_l in note_by_file_d.items() if isinstance(note_l, str)}
+    tune_l, duplicate_d = scores.group_chorale_tunes({name: note_l for name, note_l in note_by_file_d.items()
+                                                      if name not in not_chorale_d})
     index_d = {"generated_by": "python -m course_utils.data index", "music21_version": music21.__version__,
-               "n_files": len(name_l), "tunes": tune_l, "duplicates": duplicate_d}
+               "n_files": len(name_l), "tunes": tune_l, "duplicates": duplicate_d, "not_chorales": not_chorale_d}
     partial_path = safe_files.partial_path(out_path)
     with open(partial_path, "w", encoding="utf-8") as fid:
         json.dump(index_d, fid, indent=1)

@@ -68,6 +68,10 @@ def _part_notes(part, voice):
     return note_l
 
 
+class NotAChoraleError(ValueError):
+    """A score of the corpus's Bach folder that is not a four-voice chorale (fewer than four parts)."""
+
+
 def read_chorale_notes(file_name):
     """Notes of the four voices of a chorale of the corpus.
 
@@ -79,6 +83,9 @@ def read_chorale_notes(file_name):
     -------
     note_l : list of note dicts (voices 'Soprano', 'Alto', 'Tenor', 'Bass'), sorted by onset
     title : str
+
+    A score with fewer than four parts is no chorale: ``NotAChoraleError`` (``build_chorale_index`` lists it
+    apart, and no preset renders it).
     """
     path = corpus_root() / "bach" / file_name
     if not path.exists():
@@ -91,6 +98,9 @@ def read_chorale_notes(file_name):
                 part_by_voice_d[voice] = part
                 break
     if len(part_by_voice_d) < 4:  # unnamed parts: the first four, top to bottom
+        if len(score.parts) < 4:  # e.g. bwv846.mxl, the C major Prelude of the Well-Tempered Clavier (two staves)
+            raise NotAChoraleError(f"{file_name}: not a four-voice chorale: its parts are "
+                                   f"{[part.partName for part in score.parts]}")
         part_by_voice_d = dict(zip(VOICE_L, list(score.parts)[:4], strict=False))
     note_l = [note for voice, part in part_by_voice_d.items() for note in _part_notes(part, voice)]
     if not note_l:
