@@ -31,7 +31,8 @@ from course_utils.data.render import render_track
 # v3: the entry field "renderer" (synth, or sampled: recorded samples, data.sampled).
 # v4: two sample libraries, renderers timgm (trained on) and merlin (held out); a random EQ, noise floor and
 # articulation per version. v5: the clogs are hornpipes (scores.MERGED_DANCE_TYPE_D); up to 120 tunes per dance.
-DATASET_VERSION = "course_utils.data v5 (synth v2 + timgm + merlin, recording variety, 4 dance types)"
+# v6: bwv846.mxl (a piano prelude, two staves) is no longer taken for a chorale (scores.NotAChoraleError).
+DATASET_VERSION = "course_utils.data v6 (synth v2 + timgm + merlin, recording variety, 4 dance types, SATB chorales)"
 
 
 def _render_job(args):
