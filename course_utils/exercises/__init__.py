@@ -7,7 +7,7 @@ bare traceback: **not done** (the stub is untouched), **not yet** (what is wrong
 expected) or **passed** (what was checked).
 
 - ``checking``: the framework (the registry, ``evaluate``, ``check``, running the student's code);
-- ``ex01_data`` ... ``ex09_self_supervised``: one module per notebook, its exercises and their checkers, as
+- ``ex01_data`` ... ``ex10_autoencoders``: one module per notebook, its exercises and their checkers, as
   ``solutions/`` holds one file of solutions per notebook (``show_solution('02.1')`` prints one).
 """
 
@@ -21,6 +21,7 @@ from course_utils.exercises import (  # noqa: F401 (importing a notebook's modul
     ex07_training_covers,
     ex08_source_separation,
     ex09_self_supervised,
+    ex10_autoencoders,
 )
 from course_utils.exercises.checking import (  # noqa: F401 (the face of the package)
     EXERCISE_D,
