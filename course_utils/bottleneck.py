@@ -11,8 +11,9 @@
   nearest of ``codebook_size`` learned codes, the gradient copied straight through, with the codebook and
   commitment losses; with ``n_codebook`` > 1 a **residual** quantiser (SoundStream, Zeghidour et al., 2021): each
   codebook codes what the previous ones left. Two tricks keep every code in use: the codes start as k-means
-  centres of the first training batch (``kmeans_init``), and a code that no vector chose for ``expire_after``
-  training batches is replaced by a vector of the current batch (dead-code expiry).
+  centres of latent vectors (``kmeans_init``: several batches by ``codec.initialise_codebooks``, else the first
+  training batch), and a code that no vector chose for ``expire_after`` training batches is replaced by a vector
+  of the current batch (dead-code expiry).
 
 Both take (B, C, ...) tensors, the channel axis holding the latent vector, and keep what a loss needs in
 ``extra_loss`` (a tensor, after each forward). ``perplexity`` and ``code_usage`` say how many codes a codebook

@@ -40,6 +40,10 @@ def _sample_one_eps(mu, logvar):
     return mu + torch.exp(0.5 * logvar) * torch.randn(())
 
 
+def _sample_eps_shared_by_rows(mu, logvar):
+    return mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape[-1])  # one eps per column, the same for every row
+
+
 def _sample_uniform(mu, logvar):
     return mu + torch.exp(0.5 * logvar) * torch.rand_like(mu)
 
@@ -170,6 +174,16 @@ def _vq_codes_detached_in_both(z, codebook, beta):
     return _vq(z, codebook, beta, loss=lambda z, z_q: (1 + beta) * torch.mean((z - z_q.detach()) ** 2))
 
 
+def _vq_codes_not_detached_in_commitment(z, codebook, beta):
+    return _vq(z, codebook, beta, loss=lambda z, z_q: torch.mean((z_q - z.detach()) ** 2)
+               + beta * torch.mean((z - z_q) ** 2))
+
+
+def _vq_squared_norm_per_vector(z, codebook, beta):
+    return _vq(z, codebook, beta, loss=lambda z, z_q: ((z_q - z.detach()) ** 2).sum(dim=1).mean()
+               + beta * ((z - z_q.detach()) ** 2).sum(dim=1).mean())
+
+
 def _vq_package(z, codebook, beta):
     return _vq(z, codebook, beta, index_v=bottleneck.nearest_code(z, codebook))
 
@@ -230,6 +244,8 @@ WRONG_ANSWER_L = [
     ("10.1", "a sampler without gradient", _sample_distribution, ["carries no gradient"]),
     ("10.1", "no noise", _sample_no_noise, ["no noise"]),
     ("10.1", "one eps for every element", _sample_one_eps, ["one eps per element"]),
+    ("10.1", "one eps per column, shared by the rows", _sample_eps_shared_by_rows, ["the same noise",
+                                                                                     "one eps per element"]),
     ("10.1", "uniform noise", _sample_uniform, ["uniform", "torch.randn_like"]),
     ("10.1", "the square root of logvar", _sample_sqrt_logvar, ["NaN", "exp(logvar / 2)"]),
     ("10.1", "seeded inside", _sample_seeded, ["the same sample"]),
@@ -256,6 +272,10 @@ WRONG_ANSWER_L = [
     ("10.3", "the commitment loss alone", _vq_commitment_only, ["commitment term alone"]),
     ("10.3", "sum for mean", _vq_sum, ["summed", "mean"]),
     ("10.3", "codes detached in both terms", _vq_codes_detached_in_both, ["the whole loss moves the encoder"]),
+    ("10.3", "the codes not held fixed in the commitment loss", _vq_codes_not_detached_in_commitment,
+     ["commitment loss also moves the codes"]),
+    ("10.3", "the squared norm per vector", _vq_squared_norm_per_vector,
+     ["summed over the D dimensions", "F.mse_loss"]),
     ("10.3", "the package's own nearest code", _vq_package, ["course_utils.bottleneck.nearest_code"]),
     ("10.4", "the entropy itself", _perplexity_entropy, ["you returned the entropy: the perplexity is exp"]),
     ("10.4", "the entropy in bits", _perplexity_bits, ["in bits"]),

@@ -64,6 +64,10 @@ def _check_sample_statistics(z, mu):
     if std_v.max() < 1e-6 or (z - mu).std(dim=1).max() < 1e-6:
         raise Wrong("every element moved by the same amount: one noise value was shared by all; draw one eps per "
                     "element (torch.randn_like(mu))")
+    noise_m = (z - mu) / torch.tensor([[0.5], [2.0]])  # each row's noise, standardised: independent draws
+    if torch.corrcoef(noise_m)[0, 1].abs() > 0.2:
+        raise Wrong("the two rows (two Gaussians) got the same noise: one eps per element, not one per column "
+                    "shared by the rows (torch.randn_like(mu), the shape of mu)")
     for wrong_std_v, why in ((torch.tensor([0.25, 4.0]), "sigma is exp(logvar / 2): you used exp(logvar), the "
                                                           "variance, as the standard deviation"),
                              (torch.tensor([math.log(4.0), math.log(4.0)]), "logvar is the log of the variance, not "
@@ -158,8 +162,9 @@ def _kl_mistakes(mu, logvar):
           "write quantise(z, codebook, beta): z (N, D) are the encoder's vectors, codebook (K, D) the codes. Return "
           "(z_st, loss, index): index (N,) the nearest code of each vector (squared Euclidean distance); z_st (N, D) "
           "with the value of the chosen codes but the gradient of z (the straight-through estimator); loss the "
-          "codebook loss, the mean squared distance between the chosen codes and the vectors held fixed, plus beta "
-          "times the commitment loss, the same distance with the codes held fixed (a 0-d tensor).",
+          "codebook loss, the squared differences between the chosen codes and the vectors held fixed averaged over "
+          "every element (as F.mse_loss), plus beta times the commitment loss, the same with the codes held fixed "
+          "(a 0-d tensor).",
           ["Nearest code: a (N, K) table of squared distances, and the smallest of each row. Choosing (argmin) has "
            "no gradient: the decoder's gradient must be copied around it.",
            "Hold a tensor fixed with .detach(): z + (something).detach() has the value of z + something and the "
@@ -185,7 +190,7 @@ def _check_quantise(quantise):
                        "z_q - (z_q - z).detach()" if torch.allclose(z_st.detach(), z) else "yours differs"))
     _check_straight_through(z_st, z_in, codebook_in)
     loss = _tensor_answer(loss, "the loss", ())
-    _check_vq_loss(loss, z_in, codebook_in, codebook[expected_index_v] - z, 0.25)
+    _check_vq_loss(loss, z_in, codebook_in, codebook[expected_index_v] - z, 0.25, expected_index_v)
     return ("nearest codes by squared distance, the straight-through gradient, and the codebook and commitment losses "
             "with the right tensor held fixed in each.")
 
@@ -217,7 +222,7 @@ def _check_straight_through(z_st, z_in, codebook_in):
                     "the codes learn from the codebook loss")
 
 
-def _check_vq_loss(loss, z_in, codebook_in, difference_m, beta):
+def _check_vq_loss(loss, z_in, codebook_in, difference_m, beta, index_v):
     distance = float(difference_m.pow(2).mean())
     value = float(loss.detach())
     for wrong, why in ((distance, "your loss has no commitment term (or no codebook term): add beta times the "
@@ -226,6 +231,10 @@ def _check_vq_loss(loss, z_in, codebook_in, difference_m, beta):
                                          "loss"),
                        ((1 + beta) * float(difference_m.pow(2).sum()), "you summed the squared distances: take their "
                                                                         "mean"),
+                       ((1 + beta) * float(difference_m.pow(2).sum(dim=1).mean()),
+                        "you summed over the D dimensions of each vector (the squared norm of the VQ-VAE paper), then "
+                        "averaged over the vectors: this exercise asks for the mean over every element, as "
+                        "F.mse_loss gives"),
                        ((1 + beta) * float(difference_m.norm(dim=1).mean()), "you took the distance, not its square")):
         if np.isclose(value, wrong, rtol=1e-4):
             raise Wrong(f"{why} (expected {(1 + beta) * distance:.4f}, got {value:.4f})")
@@ -246,6 +255,14 @@ def _check_vq_loss(loss, z_in, codebook_in, difference_m, beta):
                     "commitment loss and the vectors in the codebook loss")
     if codebook_grad.abs().sum() == 0:
         raise Wrong("the loss does not move the codes: in the codebook loss, detach the vectors, not the codes")
+    expected_codebook_grad = torch.zeros_like(codebook_in).index_add_(
+        0, index_v, 2 * difference_m / difference_m.numel())
+    if torch.allclose(codebook_grad, (1 + beta) * expected_codebook_grad):
+        raise Wrong("the commitment loss also moves the codes: hold the codes fixed in it (z_q.detach()); only the "
+                    "codebook loss moves them")
+    if not torch.allclose(codebook_grad, expected_codebook_grad, atol=1e-6):
+        raise Wrong("the loss's gradient to the codes is not that of the codebook loss alone: detach the vectors in "
+                    "the codebook loss and the codes in the commitment loss")
 
 
 # --- 10.4 codebook usage: the perplexity -----------------------------------------------------------------------
