@@ -33,9 +33,9 @@ Modules, one concept each, with the notebook that teaches each:
   checked (``train_settings``). 05_training_tagging.
 - ``checkpoint``: a trained model as ``.pt`` + ``.yaml``, saved safely and loaded back. 05_training_tagging.
 - ``augment``: training-time augmentation of feature batches (``RandomEQ``). 05_training_tagging.
-- ``task``: what a task is (multiclass, multilabel, segment, pitch, cover, separation, contrastive): its Dataset,
-  loss, activation, whole-track predictions (``predict_track``) and test scores; the splits of a config, set B
-  included (``split_datasets``). 05-09.
+- ``task``: what a task is (multiclass, multilabel, segment, pitch, cover, separation, contrastive, reconstruction,
+  language_model, flow): its Dataset, loss, activation, whole-track predictions (``predict_track``) and test
+  scores; the splits of a config, set B included (``split_datasets``). 05-11.
 - ``model_inspect``: a model's block diagram and receptive field. 04_model_from_yaml.
 - ``processes``: worker processes that end with their parent (the data build, the feature cache).
 - ``safe_files``: files written whole or not at all, locks between processes, a full disk named
@@ -62,9 +62,20 @@ Modules, one concept each, with the notebook that teaches each:
   multi-resolution STFT distance. 10_autoencoders.
 - ``kept``: what a codec keeps for the course's tasks: the pitch and instrument models on decoded audio.
   10_autoencoders.
+- ``sequence``: causal sequence models: the Transformer's layers for YAML (``TokenEmbedding``,
+  ``CausalSelfAttention``, ``TokenHead``), the causal mask, the delay pattern, teacher forcing
+  (``lm_batch_loss``), sampling with temperature and top-k (``generate``), n-gram baselines and perplexity.
+  11_generation.
+- ``generation``: the ``language_model`` and ``flow`` tasks on notebook 10's latents: ``EncodedDataset`` (windows
+  of codes or VAE latents with a prompt), the code tokens' layout, rectified flow (``flow_path``,
+  ``euler_sample``), models read from checkpoints or trained (``trained_or_loaded``). 11_generation.
+- ``tunes``: the fiddle tunes as tokens for a note model (``read_tunes``, ``NoteLayout``, ``NoteDataset``), and
+  what a generated tune is judged by (well-formed bars, intervals, copied runs). 11_generation.
+- ``fidelity``: how good generated audio is: the Fréchet distance, KID, nearest neighbours (memorisation), and a
+  trained tagger as a ``Judge`` (embeddings, conditioning accuracy). 11_generation.
 - ``exercises``: the checkers of the notebooks' exercises (``check('02.1', answer)``), offline, in seconds: the
   framework (``exercises.checking``) and one module per notebook (``exNN_<notebook>``: ``ex01_data`` ...
-  ``ex09_self_supervised``); solutions in ``solutions/``. Every notebook.
+  ``ex11_generation``); solutions in ``solutions/``. Every notebook.
 - ``references``: the bibliography (``docs/bibliography.yaml``) and the glossary (``docs/glossary.md``) behind
   every notebook's "Further reading" and glossary links.
 - ``tools``: the maintainers' commands, which no notebook imports: ``tools.website`` (the course as a website,

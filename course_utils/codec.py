@@ -128,6 +128,23 @@ def initialise_codebooks(model, loader, device=None, n_batch=8):
     return sum(len(vector_m) for vector_m in vector_l)
 
 
+def fit_autoencoder(model, config, split_d, device, generator=None, fast_mode=False, counter=None, train_ds=None):
+    """Train an auto-encoder of notebook 10 (AE, VAE or codec) on ``split_d['train']`` (or ``train_ds``) with
+    ``train.fit`` and ``reconstruction_batch_loss``, validated on a quarter of ``split_d['valid']``; a vector
+    quantiser's codebooks first started by k-means on 8 batches. ``counter``: a class such as ``CodeCounter``, made
+    for the number of training batches. Returns (``fit``'s history, the counter or None)."""
+    from course_utils import train  # train stands on task, which this module's Dataset stands on
+
+    valid_ds = torch.utils.data.Subset(split_d["valid"], range(0, len(split_d["valid"]), 4))
+    loader_d = train.make_loaders({"train": train_ds or split_d["train"], "valid": valid_ds}, config,
+                                  generator=generator, fast_mode=fast_mode)
+    counter = counter(len(loader_d["train"])) if counter else None
+    initialise_codebooks(model, loader_d["train"], device)
+    history = train.fit(model, loader_d["train"], loader_d["valid"], None, config, device=device, fast_mode=fast_mode,
+                        batch_loss=reconstruction_batch_loss(device, code_counter=counter))
+    return history, counter
+
+
 def bit_rate(vq_layer, latent_frames_per_sec):
     """Bits per second of the codes of a ``VectorQuantize`` at its depth ``n_active``: codebooks x bits per code x
     latent vectors per second (one latent vector per latent frame)."""

@@ -26,7 +26,7 @@ import inspect
 import torch
 from torch import nn
 
-from course_utils import bottleneck, layers
+from course_utils import bottleneck, layers, sequence
 from course_utils.config import ConfigError, closest_name, to_plain
 
 # --- the registry ---------------------------------------------------------------------------------
@@ -38,7 +38,7 @@ TORCH_LAYER_D = {name: getattr(nn, name) for name in (
 COURSE_LAYER_D = {name: getattr(layers, name) for name in (
     "BatchNorm1dT", "Squeeze", "UnSqueeze", "Permute", "Mean", "Max", "AutoPoolWeightSplit", "SoftmaxWeight",
     "LSTMlast", "LSTMall", "SincNet", "Conv1dTCN", "Conv2dRes", "Conv2dNext", "Conv2dDS", "DoubleChannel",
-    "AbsLayer", "AutoPoolWeight")} | bottleneck.LAYER_D  # + the auto-encoders' bottlenecks (notebook 10)
+    "AbsLayer", "AutoPoolWeight")} | bottleneck.LAYER_D | sequence.LAYER_D  # + notebooks 10 and 11's layers
 ACTIVATION_D = {name: getattr(nn, name) for name in (
     "ReLU", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU", "Tanh", "Sigmoid", "Softplus", "Softmax",
     "LogSoftmax", "Identity")}
@@ -58,6 +58,7 @@ INFERABLE_D = {
     "in_features": lambda X, layer_type: X.shape[-1],
     "normalized_shape": lambda X, layer_type: list(X.shape[1:]),
     "input_size": lambda X, layer_type: X.shape[-1],
+    "embed_dim": lambda X, layer_type: X.shape[-1],
 }
 # Layers whose size is inferred (YAML params: empty, or only the options listed here).
 _AUTO_PARAM_D = {"AutoPoolWeightSplit": lambda X: {"n_channels": X.shape[1]},

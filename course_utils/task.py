@@ -17,7 +17,10 @@ Every config names its task with ``dataset.problem`` (``task_of``):
 - ``contrastive`` (self-supervised pretraining): ``contrastive.CropDataset`` (two views of a track, no label
   read), the NT-Xent loss (``contrastive.pretrain``); scored by probes (``course_utils.probe``);
 - ``reconstruction`` (auto-encoders, VAE, neural codecs): ``codec.ReconstructionDataset`` (y = X), the squared error
-  (plus the bottleneck's losses, ``codec.reconstruction_batch_loss``), ``codec.reconstruction_scores``.
+  (plus the bottleneck's losses, ``codec.reconstruction_batch_loss``), ``codec.reconstruction_scores``;
+- ``language_model`` and ``flow`` (generation): ``generation.EncodedDataset`` (windows of a codec's codes or a VAE's
+  latents, with a prompt), the cross-entropy of the next token (``sequence.lm_batch_loss``) or the squared error of
+  the velocity (``generation.flow_batch_loss``); scored by ``sequence.token_nll`` and ``course_utils.fidelity``.
 
 ``split_datasets`` builds the splits of a config, with ``"B"``: the test split played by the held-out renderer
 (``renderers.HELDOUT_RENDERER``). Used by the training notebooks (05-09), the benchmarks and
@@ -62,21 +65,11 @@ class Task:
 
 @torch.no_grad()
 def predict_track(model, X, patch_l=None, batch_size=64):
-    """The model's output for a whole track, in eval mode, without gradients, on the model's device.
-
-    Parameters
-    ----------
-    model : nn.Module
-    X : tensor or array, the track's feature (C, F, T) or (1, T) (no batch axis)
-    patch_l : None to run the model on the whole track at once (fully convolutional models, or models
-        that pool over time), or the track's patches (``ds.track_patches(key)``) to run it patch by patch
-    batch_size : patches per forward pass
-
-    Returns
-    -------
-    output : tensor on the CPU: the model's output for the track without its batch axis (whole track), or
-        one output per patch, stacked (n_patch, ...). Activations (sigmoid, softmax) are left to the caller.
-    """
+    """The model's output for a whole track X (C, F, T) or (1, T) (no batch axis), in eval mode, without gradients,
+    on the model's device: on the whole track at once (``patch_l`` None: fully convolutional models, or models that
+    pool over time), or patch by patch (``ds.track_patches(key)``, ``batch_size`` patches per pass). Returns a tensor
+    on the CPU: the output without its batch axis, or one output per patch, stacked (n_patch, ...); activations
+    (sigmoid, softmax) are left to the caller."""
     was_training = model.training
     model.eval()
     parameter = next(model.parameters())
@@ -90,7 +83,6 @@ def predict_track(model, X, patch_l=None, batch_size=64):
                           for i in range(0, len(patch_X), batch_size)])
     finally:
         model.train(was_training)
-
 
 
 def patch_mean_probability(model, X, patch_l, activation=torch.sigmoid):
@@ -262,9 +254,11 @@ def _dataset_class(module_name, class_name):
     return make
 
 
-def _scored_by_probes(model, ds, config=None):
-    raise NotImplementedError("a contrastive encoder is scored by probes on its embeddings: "
-                              "probe.label_efficiency (notebook 09)")
+def _scored_elsewhere(how):
+    def score(model, ds, config=None):
+        raise NotImplementedError(how)
+
+    return score
 
 
 TASK_D = {
@@ -280,10 +274,16 @@ TASK_D = {
     "separation": Task("separation", _dataset_class("separation", "SeparationDataset"), _separation_loss,
                        lambda mask_logits: mask_logits, _separation_scores, None, {"stems": True}),
     "contrastive": Task("contrastive", _dataset_class("contrastive", "CropDataset"), _contrastive_loss,
-                        lambda projection: projection, _scored_by_probes),
+                        lambda projection: projection, _scored_elsewhere(
+        "a contrastive encoder is scored by probes on its embeddings: probe.label_efficiency (notebook 09)")),
     "reconstruction": Task("reconstruction", _dataset_class("codec", "ReconstructionDataset"),
                            lambda config, train_ds=None: torch.nn.MSELoss(), lambda output: output,
                            _reconstruction_scores),
+    "language_model": Task("language_model", _dataset_class("generation", "EncodedDataset"),
+                           lambda config, train_ds=None: torch.nn.CrossEntropyLoss(), lambda logit: logit.softmax(-1),
+                           _scored_elsewhere("sequence.token_nll and fidelity (notebook 11)")),
+    "flow": Task("flow", _dataset_class("generation", "EncodedDataset"), lambda config, train_ds=None:
+                 torch.nn.MSELoss(), lambda velocity: velocity, _scored_elsewhere("fidelity (notebook 11)")),
 }
 
 

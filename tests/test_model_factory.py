@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from course_utils import generation
 from course_utils import model_factory as mf
 from course_utils.config import load_config
 from course_utils.feature import feature_input_dim
@@ -164,16 +165,20 @@ CONFIG_OUTPUT_D = {"tag_genre_lms.yaml": [3, 4], "tag_genre_tempogram.yaml": [3,
                    "separation_unet_stft.yaml": [3, 4, 512, 128], "separation_cunet_stft.yaml": [3, 1, 512, 128],
                    "ssl_contrastive_lms.yaml": [3, 128], "ssl_contrastive_tempogram.yaml": [3, 64],
                    "autoencoder_stft.yaml": [3, 1, 512, 64], "vae_stft.yaml": [3, 1, 512, 64],
-                   "codec_rvq_stft.yaml": [3, 1, 512, 64], "codec_rvq_plain_stft.yaml": [3, 1, 512, 64]}
+                   "codec_rvq_stft.yaml": [3, 1, 512, 64], "codec_rvq_plain_stft.yaml": [3, 1, 512, 64],
+                   "lm_codes.yaml": [3, 4, 284, 1036], "lm_notes.yaml": [3, 1, 256, 165],
+                   "flow_vae_latent.yaml": [3, 8, 280]}
 
 
 @pytest.mark.parametrize("config_name", sorted(p.name for p in (ROOT / "configs").glob("*.yaml")))
 def test_every_config_builds_and_maps_its_input_to_its_documented_output(config_name):
     config = load_config(ROOT / "configs" / config_name)
-    input_dim = feature_input_dim(config.feature, 3)
+    generating = config.dataset.problem in ("language_model", "flow")  # notebook 11: tokens or latents, not a feature
+    input_dim = generation.model_input_dim(config, 3) if generating else feature_input_dim(config.feature, 3)
     model = mf.NetModel(config, input_dim)
     with torch.no_grad():
-        hat_y = model(torch.randn(input_dim))
+        hat_y = model(torch.zeros(input_dim, dtype=torch.long) if config.dataset.problem == "language_model"
+                      else torch.randn(input_dim))
     assert list(hat_y.shape) == CONFIG_OUTPUT_D[config_name]
     n_out = getattr(config.dataset, "n_out", None)
     if n_out is not None:

@@ -19,7 +19,8 @@ def test_every_course_config_names_its_task(path):
     assert config.dataset.get("problem") in task.TASK_D, f"{path.name}: dataset.problem names no task"
     expected = {"tag": ("multiclass", "multilabel"), "pitch": ("pitch",), "cover": ("cover", "pitch"),
                 "separation": ("separation",), "ssl": ("contrastive",), "autoencoder": ("reconstruction",),
-                "vae": ("reconstruction",), "codec": ("reconstruction",)}[path.stem.split("_")[0]]
+                "vae": ("reconstruction",), "codec": ("reconstruction",),
+                "lm": ("language_model",), "flow": ("flow",)}[path.stem.split("_")[0]]
     assert task.task_of(config) in expected, path.name
 
 

@@ -141,11 +141,13 @@ def broken_rhythm_share(file_name):
     return min(1.0, 2 * len(re.findall(r"[<>]", body)) / max(1, n_note))
 
 
-def read_fiddle_tune(file_name):
+def read_fiddle_tune(file_name, with_bar=False):
     """Melody notes (voice 'Melody'), title and beat of a tune of Ryan's Mammoth Collection (repeats not expanded).
 
-    Returns ``(note_l, title, beat_ql)``. ``beat_ql`` is the beat in quarter lengths, read from the time
-    signature: 2.0 for C| (two half notes a bar), 1.0 for 2/4 or C, 1.5 for 6/8 and 9/8 (dotted quarters).
+    Returns ``(note_l, title, beat_ql)``, with ``with_bar`` ``(note_l, title, beat_ql, bar_ql)`` (the bar's length
+    in quarter lengths, from the same time signature: 2.0 for 2/4, 3.0 for 6/8, 4.0 for C and C|). ``beat_ql`` is
+    the beat in quarter lengths, read from the time signature: 2.0 for C| (two half notes a bar), 1.0 for 2/4 or C,
+    1.5 for 6/8 and 9/8 (dotted quarters).
     The collection writes the same dance in different notations (many reels and hornpipes in 2/4 with
     sixteenth notes, others in C| with eighth notes: the same music with durations halved); a tempo in
     beats per minute plays both at the same speed, a tempo in quarter notes per minute would not.
@@ -163,7 +165,10 @@ def read_fiddle_tune(file_name):
     if not time_signature_l:
         raise ValueError(f"{file_name}: the tune has no time signature (ABC field M:), so its beat is unknown")
     beat_ql = float(time_signature_l[0].beatDuration.quarterLength)
-    return sorted(note_l, key=lambda note: note["onset_ql"]), title, beat_ql
+    note_l = sorted(note_l, key=lambda note: note["onset_ql"])
+    if with_bar:
+        return note_l, title, beat_ql, float(time_signature_l[0].barDuration.quarterLength)
+    return note_l, title, beat_ql
 
 
 # --- folk songs: the Essen collection and its tune families ---------------------------------------

@@ -7,8 +7,9 @@ bare traceback: **not done** (the stub is untouched), **not yet** (what is wrong
 expected) or **passed** (what was checked).
 
 - ``checking``: the framework (the registry, ``evaluate``, ``check``, running the student's code);
-- ``ex01_data`` ... ``ex10_autoencoders``: one module per notebook, its exercises and their checkers, as
-  ``solutions/`` holds one file of solutions per notebook (``show_solution('02.1')`` prints one).
+- ``ex01_data`` ... ``ex11_generation``: one module per notebook, its exercises and their checkers, as
+  ``solutions/`` holds one file of solutions per notebook (``show_solution('02.1')`` prints one); a notebook
+  whose checkers outgrow one module continues in a second, ``ex11_generation_flow_fidelity`` (11.3 and 11.4).
 """
 
 from course_utils.exercises import (  # noqa: F401 (importing a notebook's module registers its exercises)
@@ -22,6 +23,8 @@ from course_utils.exercises import (  # noqa: F401 (importing a notebook's modul
     ex08_source_separation,
     ex09_self_supervised,
     ex10_autoencoders,
+    ex11_generation,
+    ex11_generation_flow_fidelity,
 )
 from course_utils.exercises.checking import (  # noqa: F401 (the face of the package)
     EXERCISE_D,
