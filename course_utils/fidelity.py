@@ -4,7 +4,8 @@
   ``frechet_audio_distance`` of two sets of embeddings;
 - ``kernel_distance``: the kernel distance (KID [Binkowski2018]): the unbiased MMD² with the cubic polynomial
   kernel, averaged over subsets;
-- ``nearest_distances``: each sample's distance to its nearest neighbour in a reference set (memorisation);
+- ``nearest_distances``, ``nearest_mismatch`` and ``copies``: each sample's nearest neighbours in a training set, and
+  whether it looks copied from one (memorisation);
 - ``Judge``: a trained tagger of notebook 05 used as a judge: its embedding of a clip (what its last layer reads,
   averaged over time) and its class probabilities (conditioning accuracy).
 
@@ -62,19 +63,32 @@ def kernel_distance(embedding_a, embedding_b, n_subset=20, subset_size=None, see
     return float(np.mean(estimate_l))
 
 
-def nearest_mismatch(query_m, reference_m, chunk=16):
+def nearest_mismatch(query_m, reference_m, k=1, chunk=16):
     """For each token sequence of ``query_m`` (N, ...), the share of positions where it differs from its nearest
-    sequence of ``reference_m`` (M, ...) (a Hamming distance, 0: a copy): (N,)."""
+    sequence of ``reference_m`` (M, ...) (a Hamming distance, 0: a copy): (N,); with ``k`` > 1, the ``k`` smallest,
+    sorted: (N, k)."""
     query_m, reference_m = torch.as_tensor(query_m).flatten(1), torch.as_tensor(reference_m).flatten(1)
-    return np.concatenate([(query_m[i:i + chunk, None] != reference_m[None]).float().mean(-1).min(-1).values.numpy()
-                           for i in range(0, len(query_m), chunk)])
+    part_l = [(query_m[i:i + chunk, None] != reference_m[None]).float().mean(-1).topk(k, largest=False).values.numpy()
+              for i in range(0, len(query_m), chunk)]
+    nearest_m = np.concatenate(part_l)
+    return nearest_m[:, 0] if k == 1 else nearest_m
 
 
-def nearest_distances(query_m, reference_m):
-    """Euclidean distance of each row of ``query_m`` (N, D) to its nearest row of ``reference_m`` (M, D): (N,)."""
+def nearest_distances(query_m, reference_m, k=1):
+    """Euclidean distance of each row of ``query_m`` (N, D) to its nearest row of ``reference_m`` (M, D): (N,); with
+    ``k`` > 1, the ``k`` smallest, sorted: (N, k)."""
     query_m, reference_m = np.asarray(query_m, np.float64), np.asarray(reference_m, np.float64)
     squared_m = (query_m**2).sum(1)[:, None] + (reference_m**2).sum(1)[None, :] - 2 * query_m @ reference_m.T
-    return np.sqrt(np.maximum(squared_m.min(axis=1), 0.0))
+    nearest_m = np.sqrt(np.maximum(np.sort(squared_m, axis=1)[:, :k], 0.0))
+    return nearest_m[:, 0] if k == 1 else nearest_m
+
+
+def copies(nearest_m, ratio=0.5):
+    """Which samples look copied from one training item: their nearest training item is less than ``ratio`` times as
+    far as the second nearest [Carlini2023] (a sample merely typical of a dense region is near many items, a copy
+    near one). ``nearest_m``: (N, 2), the two smallest distances of each sample. Returns a bool array (N,)."""
+    nearest_m = np.asarray(nearest_m)
+    return nearest_m[:, 0] < ratio * nearest_m[:, 1]
 
 
 class Judge:

@@ -325,3 +325,12 @@ def test_a_judge_embeds_clips_and_gives_probabilities():
     assert np.allclose(judge.probabilities(clip_l).sum(axis=1), 1.0, atol=1e-5)
     with pytest.raises(ValueError, match="shorter than one patch"):
         judge.embed([clip_l[0][:22050]])
+
+
+def test_a_copy_is_much_nearer_to_one_training_item_than_to_any_other():
+    reference_m = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    nearest_m = fidelity.nearest_distances([[0.1, 0.0], [5.0, 5.0]], reference_m, k=2)
+    assert nearest_m.shape == (2, 2) and (nearest_m[:, 0] <= nearest_m[:, 1]).all()
+    assert fidelity.copies(nearest_m).tolist() == [True, False]
+    token_m = torch.tensor([[1, 2, 3, 4], [1, 2, 3, 5], [9, 9, 9, 9]])
+    assert fidelity.nearest_mismatch(token_m[:1], token_m[1:], k=2).tolist() == [[0.25, 1.0]]
