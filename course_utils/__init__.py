@@ -39,7 +39,8 @@ Modules, one concept each, with the notebook that teaches each:
 - ``model_inspect``: a model's block diagram and receptive field. 04_model_from_yaml.
 - ``processes``: worker processes that end with their parent (the data build, the feature cache).
 - ``safe_files``: files written whole or not at all, locks between processes, a full disk named
-  (``DiskFullError``): every file the course writes (datasets, caches, checkpoints, results).
+  (``DiskFullError``): every file the course writes (datasets, caches, checkpoints, results); librosa's compiled
+  modules imported one process at a time (their numba cache, filled by two processes at once, crashes later ones).
 - ``metrics``: triplet loss, ranking metrics (MAP, MR1, ...), multi-pitch scores with mir_eval.
   06_training_multipitch, 07_training_covers.
 - ``covers``: cover identification's stages and baselines: the melody's chroma, DTW alignment under the best
@@ -87,3 +88,7 @@ How to add a feature type, a placement, a task, a layer, a renderer or a chapter
 """
 
 __version__ = "0.1.0"
+
+from course_utils import safe_files as _safe_files
+
+_safe_files.import_librosa_modules()  # before any notebook or test uses librosa: see its docstring

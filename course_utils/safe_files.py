@@ -16,7 +16,9 @@ writer here
   (its errors come back in object finalisers, and the interpreter may crash at exit), so the course never
   writes to a disk without room for what it writes.
 
-Used by ``data.build``, ``feature_cache``, ``checkpoint`` and ``tools.website``.
+Used by ``data.build``, ``feature_cache``, ``checkpoint`` and ``tools.website``. And one file the course does not
+write: librosa's cache of compiled numba functions, which two processes filling at once can break for good
+(``import_librosa_modules``, run when ``course_utils`` is imported).
 """
 
 import contextlib
@@ -170,3 +172,36 @@ def disk_full_reported(path, needed_bytes=None):
         if is_disk_full(error):
             raise disk_full_error(path, needed_bytes) from None
         raise
+
+
+# --- librosa's compiled functions --------------------------------------------------------------------
+
+# librosa's modules that compile numba functions (``guvectorize``) when imported, and cache the machine code on
+# disk (two files per function). Two processes writing that cache at the same moment (a fresh install: the two test
+# workers, or two notebooks, starting together) can leave the two files inconsistent, for good: every later
+# process that uses the function then dies of a segmentation fault (numba issue #10128; measured here: 12 of 22
+# caches written by 2 or 3 processes at once; with this lock, 0 of 10). The course's own numba function
+# (``covers``) is compiled on first call into a single file, which is written atomically.
+LIBROSA_COMPILED_MODULE_L = ("librosa.util.utils", "librosa.core.audio", "librosa.core.pitch")
+
+
+def librosa_lock_path():
+    """The lock that ``import_librosa_modules`` holds: one per user, in the temporary folder."""
+    import tempfile
+
+    user = "".join(c for c in os.environ.get("USER", os.environ.get("USERNAME", "")) if c.isalnum())
+    return Path(tempfile.gettempdir()) / f"course_utils-librosa-{user or 'user'}.lock"
+
+
+def import_librosa_modules():
+    """Import ``LIBROSA_COMPILED_MODULE_L`` one process at a time (``librosa_lock_path``, held while they compile
+    or read their cache): the first process writes the cache whole, the others read it. Called when
+    ``course_utils`` is imported; free once the modules are loaded in this process."""
+    import importlib
+    import sys
+
+    if all(name in sys.modules for name in LIBROSA_COMPILED_MODULE_L):
+        return
+    with FileLock(str(librosa_lock_path()), timeout=LOCK_TIMEOUT_SEC):
+        for name in LIBROSA_COMPILED_MODULE_L:
+            importlib.import_module(name)

@@ -1,10 +1,13 @@
 """course_utils.safe_files: the disk-space checks, the full-disk error, SIGTERM as Ctrl-C (the lock, the
 temporary names and the atomic moves are tested through their writers: test_data, test_feature_cache,
-test_checkpoint)."""
+test_checkpoint); librosa's compiled modules imported one process at a time."""
 
 import errno
 import os
 import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -48,3 +51,20 @@ def test_sigterm_is_deferred_while_files_are_moved_into_place(tmp_path):
         os.kill(os.getpid(), signal.SIGTERM)
         os.replace(partial, final)  # still runs: the signal waits for the end of the block
     assert final.read_text() == "new"
+
+
+def test_course_utils_imports_librosas_compiled_modules_one_process_at_a_time():
+    """While another process holds the lock, ``import course_utils`` waits; it then imports the modules that
+    compile numba functions (their disk cache, written by two processes at once, crashes every later process)."""
+    from filelock import FileLock
+
+    code = ("import sys, course_utils; from course_utils import safe_files; "
+            "print(all(name in sys.modules for name in safe_files.LIBROSA_COMPILED_MODULE_L))")
+    with FileLock(str(safe_files.librosa_lock_path())):
+        process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                                   text=True)
+        time.sleep(5)
+        waited = process.poll() is None
+    out, _ = process.communicate(timeout=600)
+    assert waited, "course_utils was imported while another process held the lock"
+    assert process.returncode == 0 and out.strip() == "True", (process.returncode, out)
