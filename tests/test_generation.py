@@ -220,6 +220,26 @@ def test_an_encoded_dataset_needs_an_encoder_and_one_instrument_per_prompt():
     assert prompt_v.tolist() == [1, 1]
 
 
+def test_balanced_tracks_take_as_many_of_each_dance_evenly_spread_or_say_why_they_cannot(tmp_path):
+    def entry(i, dance, split="test"):
+        return {"filepath": [{"value": f"fiddle_{dance}_{i}.wav"}], "split": [{"value": split}],
+                "genre": [{"value": dance}], "tag": [{"value": "violin"}]}
+
+    entry_l = ([entry(i, "jig") for i in range(5)] + [entry(i, "reel") for i in range(3)]
+               + [entry(9, "reel", "train"), entry(0, "polka")])  # another split, a dance not asked for
+    path = tmp_path / "tunes.pyjama"
+    path.write_text(json.dumps({"collection": {"entry": entry_l}}), encoding="utf-8")
+    dataset_d = {"label_l": ["reel", "jig"], "instrument_l": ["violin"]}
+    key_l, prompt_m = generation.balanced_tracks(path, "test", dataset_d, 6)
+    assert key_l == ["fiddle_reel_0.wav", "fiddle_reel_1.wav", "fiddle_reel_2.wav",
+                     "fiddle_jig_0.wav", "fiddle_jig_2.wav", "fiddle_jig_4.wav"]  # the first, middle and last
+    assert prompt_m.tolist() == [[0, 0]] * 3 + [[1, 0]] * 3
+    with pytest.raises(ValueError, match="5 tracks cannot hold as many of each of the 2 dance types"):
+        generation.balanced_tracks(path, "test", dataset_d, 5)
+    with pytest.raises(ValueError, match=r"tunes.pyjama: 3 reel tracks in the test split, fewer than 4"):
+        generation.balanced_tracks(path, "test", dataset_d, 8)
+
+
 # --- tunes as tokens ---------------------------------------------------------------------------------------------
 
 TUNE = {"dance": "jig", "bar_beat": 2.0, "first_bar_beat": 1 / 3,  # a pickup eighth, then bars of 2 beats
